@@ -1,0 +1,5 @@
+import sys
+
+from vidcore.data.cli import main
+
+sys.exit(main())

@@ -1,0 +1,50 @@
+"""The ``vidcore-data`` command line: data-preparation verbs.
+
+Each verb lives in its own module under ``vidcore.data.cli`` exposing
+``add_parser(subparsers) -> argparse.ArgumentParser`` and ``run(args) -> int``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from importlib import import_module
+
+# verb -> module in this package; add a line to add a verb.
+VERBS: dict[str, str] = {}
+
+EPILOG = """examples:
+  vidcore-data extract-frames videos/ rawframes/ --short-side 256 --workers 4
+  vidcore-data build-list data/ucf101/videos --out ucf101_train.txt --val-fraction 0.2
+  vidcore-data check ucf101_train.txt --root data/ucf101/videos
+  vidcore-data synth demo_data/ --videos-per-class 40
+
+run `vidcore-data VERB --help` for each verb's options."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="vidcore-data",
+        description="Prepare video datasets: decode, convert, check, generate.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="verb", metavar="VERB")
+    for verb, module in VERBS.items():
+        mod = import_module(f"{__name__}.{module}")
+        p = mod.add_parser(sub)
+        p.set_defaults(_run=mod.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "_run", None):
+        parser.print_help()
+        return 2
+    return int(args._run(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,34 @@
+"""The errors the data package raises. Each names the file (and line, where there is one) and the cause.
+
+Catch ``DataError`` to handle every bad-input case at once (datasets do, to skip a bad sample).
+"""
+
+from __future__ import annotations
+
+from os import PathLike
+
+
+class DataError(Exception):
+    """Bad input data: a file that cannot be read, parsed or decoded."""
+
+
+class AnnotationError(DataError, ValueError):
+    """A malformed annotation: ``path:line: message (expected ...)``."""
+
+    def __init__(self, path: str | PathLike[str] | None, line: int | None, message: str) -> None:
+        self.path = None if path is None else str(path)
+        self.line = line
+        self.message = message
+        where = self.path or "<annotations>"
+        if line is not None:
+            where = f"{where}:{line}"
+        super().__init__(f"{where}: {message}")
+
+
+class VideoDecodeError(DataError):
+    """A video that cannot be opened or decoded: missing, empty, truncated, not a video, bad index."""
+
+    def __init__(self, path: str | PathLike[str] | None, cause: str) -> None:
+        self.path = None if path is None else str(path)
+        self.cause = cause
+        super().__init__(f"{self.path or '<video>'}: {cause}")

@@ -1,0 +1,69 @@
+"""The typed samples that flow from datasets through transforms into the collate function.
+
+Layouts (one per boundary, see STYLE.md): decoders return frames ``(T, H, W, C)`` uint8; samples
+and transforms hold video as ``(T, C, H, W)`` uint8 (a ``torchvision.tv_tensors.Video``); models
+take ``(N, C, T, H, W)`` float, produced on the device by the model's own normalization.
+
+Boxes and keypoints travel with the frames so that a crop, resize or flip updates them together.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+Label = int | tuple[int, ...] | torch.Tensor
+"""A class index, a tuple of class indices (multi-label), or a float target vector (soft/multi-hot)."""
+
+
+@dataclass
+class VideoSample:
+    """One clip (or several views of one video) with what is attached to it.
+
+    Attributes:
+        video: uint8 ``(T, C, H, W)``; for several test views stacked, ``(V*T, C, H, W)`` with
+            ``meta["num_views"] = V`` until formatting splits them into ``(V, T, C, H, W)``.
+        label: see ``Label``.
+        boxes: ``torchvision.tv_tensors.BoundingBoxes`` ``(N, 4)`` XYXY in pixels of ``video``.
+        box_labels: ``(N, K)`` float multi-hot targets per box (AVA), aligned with ``boxes``.
+        keypoints: ``(M, T, V, 2)`` float pixel coordinates (x, y) of M people, V joints.
+        keypoint_score: ``(M, T, V)`` float confidences.
+        meta: source file, frame indices, original shape, anything a report needs.
+    """
+
+    video: torch.Tensor
+    label: Label = -1
+    boxes: torch.Tensor | None = None
+    box_labels: torch.Tensor | None = None
+    keypoints: torch.Tensor | None = None
+    keypoint_score: torch.Tensor | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class PoseSample:
+    """A skeleton sequence: ``keypoint`` ``(M, T, V, C)`` float32 (C = 2 or 3), scores ``(M, T, V)``.
+
+    ``img_shape`` is ``(H, W)`` of the frames the keypoints were measured on (pixels), ``None`` for
+    already-normalised 3D skeletons.
+    """
+
+    keypoint: np.ndarray
+    keypoint_score: np.ndarray | None = None
+    label: Label = -1
+    img_shape: tuple[int, int] | None = None
+    total_frames: int = 0
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class AudioSample:
+    """Audio as a waveform ``(S,)`` float32 at ``sample_rate`` Hz, or as features ``(T, F)`` float32."""
+
+    audio: np.ndarray | torch.Tensor
+    label: Label = -1
+    sample_rate: int | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
