@@ -11,7 +11,9 @@ import sys
 from importlib import import_module
 
 # verb -> module in this package; add a line to add a verb.
-VERBS: dict[str, str] = {}
+VERBS: dict[str, str] = {
+    "synth": "synth",
+}
 
 EPILOG = """examples:
   vidcore-data extract-frames videos/ rawframes/ --short-side 256 --workers 4
@@ -30,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="verb", metavar="VERB")
-    for verb, module in VERBS.items():
+    for module in VERBS.values():
         mod = import_module(f"{__name__}.{module}")
         p = mod.add_parser(sub)
         p.set_defaults(_run=mod.run)
