@@ -62,7 +62,8 @@ def main() -> int:
                 continue
             if name in sys.stdlib_module_names or name == "vidcore" or name == "__future__":
                 continue
-            dists = mod_to_dist.get(name)
+            # A module not installed here (an optional extra) is matched by its own name.
+            dists = mod_to_dist.get(name) or ({_norm(name)} & (hard | extras))
             if not dists:
                 problems.append(f"{own}: imports {name} ({where}), which no installed distribution provides")
             elif not dists & (hard | extras):

@@ -1,0 +1,401 @@
+"""Checkpoint files: atomic saving, safe loading, rotation, and key remapping for converters.
+
+A checkpoint is a ``dict`` written with ``torch.save``. Saving goes through a temporary file in the
+destination directory that is flushed and fsynced before ``os.replace`` puts it in place (and the
+directory is fsynced after), so a crash or ``SIGKILL`` at any moment leaves either the previous
+file or the new one, never a truncated mix.
+
+Loading uses ``torch.load(weights_only=True)`` by default: tensors, numbers, strings and containers
+load; a pickled object that would import and call arbitrary code is refused with a
+:class:`CheckpointError` that names the file and the offending globals.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import re
+import shutil
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import torch
+from torch import nn
+
+__all__ = [
+    "CheckpointError",
+    "CheckpointManager",
+    "KeyReport",
+    "add_prefix",
+    "atomic_write_bytes",
+    "extract_state_dict",
+    "load_checkpoint",
+    "load_model_weights",
+    "remap_keys",
+    "save_checkpoint",
+    "strip_prefix",
+]
+
+PathLike = str | os.PathLike[str]
+
+# mkstemp creates files with mode 0600; checkpoints get the usual 0666 & ~umask instead.
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint that cannot be read, is unsafe to read, or does not fit a model."""
+
+
+# ----------------------------------------------------------------------------- atomic writing
+
+
+def _fsync_dir(directory: Path) -> None:
+    # Makes the rename itself durable. Not every platform can open a directory (Windows).
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def _atomic_open(path: Path):
+    """Yield a binary file object whose content replaces ``path`` only if the block succeeds."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = Path(tmp_name)
+    try:
+        os.chmod(tmp, 0o666 & ~_UMASK)
+        with os.fdopen(fd, "wb") as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _fsync_dir(path.parent)
+
+
+def atomic_write_bytes(path: PathLike, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (temp file in the same directory, fsync, rename)."""
+    with _atomic_open(Path(path)) as f:
+        f.write(data)
+
+
+def save_checkpoint(state: Mapping[str, Any], path: PathLike) -> Path:
+    """Save ``state`` with ``torch.save`` to ``path`` atomically; returns the path.
+
+    Keep ``state`` to tensors, numbers, strings, ``None`` and lists/tuples/dicts of them so that
+    :func:`load_checkpoint` can read it back with ``weights_only=True``.
+    """
+    path = Path(path)
+    with _atomic_open(path) as f:
+        torch.save(dict(state), f)
+    return path
+
+
+# ----------------------------------------------------------------------------- loading
+
+
+def load_checkpoint(
+    path: PathLike, *, weights_only: bool = True, map_location: str | torch.device | None = "cpu"
+) -> dict[str, Any]:
+    """Load a checkpoint file.
+
+    Args:
+        path: the ``.pth`` file.
+        weights_only: refuse pickled objects that would run code (the default). Pass ``False``
+            only for files from a source you trust (e.g. MMAction2 checkpoints that pickle numpy
+            objects or config classes in their ``meta``).
+        map_location: where tensors land (default CPU).
+
+    Raises:
+        CheckpointError: the file is missing, truncated/corrupt, or (with ``weights_only``)
+            contains objects that would run code when unpickled.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint {path} does not exist")
+    try:
+        obj = torch.load(path, map_location=map_location, weights_only=weights_only)
+    except pickle.UnpicklingError as exc:
+        if not weights_only:
+            raise CheckpointError(f"checkpoint {path} is corrupt or not a torch file: {exc}") from exc
+        try:
+            bad = torch.serialization.get_unsafe_globals_in_checkpoint(path)
+        except Exception:
+            bad = []
+        what = f" ({', '.join(bad)})" if bad else ""
+        raise CheckpointError(
+            f"refusing to load checkpoint {path}: it contains pickled objects{what} that would "
+            "import and run code when loaded, which weights_only=True forbids. If you trust the "
+            "file's source, load it with load_checkpoint(path, weights_only=False) "
+            f"(torch says: {str(exc).splitlines()[0]})"
+        ) from None
+    except (RuntimeError, EOFError, OSError) as exc:
+        raise CheckpointError(f"checkpoint {path} is truncated or corrupt: {exc}") from exc
+    if not isinstance(obj, dict):
+        raise CheckpointError(f"checkpoint {path} holds a {type(obj).__name__}, expected a dict")
+    return obj
+
+
+def extract_state_dict(checkpoint: Mapping[str, Any]) -> dict[str, torch.Tensor]:
+    """The model weights inside a checkpoint dict.
+
+    Looks for ``"model"`` (vidcore), then ``"state_dict"`` (MMEngine/MMAction2, Lightning), and
+    otherwise takes the dict itself when all its values are tensors.
+    """
+    for key in ("model", "state_dict"):
+        value = checkpoint.get(key)
+        if isinstance(value, Mapping):
+            return dict(value)
+    if checkpoint and all(isinstance(v, torch.Tensor) for v in checkpoint.values()):
+        return dict(checkpoint)
+    raise CheckpointError(
+        f"no model weights found: expected key 'model' or 'state_dict', got keys {sorted(checkpoint)[:10]}"
+    )
+
+
+# ----------------------------------------------------------------------------- key remapping
+
+
+def strip_prefix(state_dict: Mapping[str, Any], prefix: str) -> dict[str, Any]:
+    """Remove ``prefix`` from the keys that start with it (e.g. ``"module."``); others are kept."""
+    n = len(prefix)
+    return {(k[n:] if k.startswith(prefix) else k): v for k, v in state_dict.items()}
+
+
+def add_prefix(state_dict: Mapping[str, Any], prefix: str) -> dict[str, Any]:
+    """Prepend ``prefix`` to every key."""
+    return {prefix + k: v for k, v in state_dict.items()}
+
+
+def remap_keys(
+    state_dict: Mapping[str, Any],
+    rules: Sequence[tuple[str, str]],
+    *,
+    drop: Sequence[str] = (),
+) -> dict[str, Any]:
+    """Rename keys with regular-expression rules, in order.
+
+    Args:
+        rules: ``(pattern, replacement)`` pairs for ``re.sub``, applied one after another to
+            every key (so a later rule sees the result of the earlier ones), e.g.
+            ``[(r"^backbone\\.", ""), (r"\\.conv\\.weight$", ".weight")]``.
+        drop: patterns (``re.search``) of original keys to leave out.
+
+    Raises:
+        CheckpointError: two keys would be renamed to the same name.
+    """
+    compiled = [(re.compile(p), r) for p, r in rules]
+    dropped = [re.compile(p) for p in drop]
+    out: dict[str, Any] = {}
+    source: dict[str, str] = {}
+    for key, value in state_dict.items():
+        if any(p.search(key) for p in dropped):
+            continue
+        new = key
+        for pattern, repl in compiled:
+            new = pattern.sub(repl, new)
+        if new in out:
+            raise CheckpointError(f"keys {source[new]!r} and {key!r} are both renamed to {new!r}")
+        out[new] = value
+        source[new] = key
+    return out
+
+
+@dataclass
+class KeyReport:
+    """How a state dict matched a model: keys the model lacks, keys it missed, shape mismatches."""
+
+    missing: list[str] = field(default_factory=list)
+    unexpected: list[str] = field(default_factory=list)
+    mismatched: list[tuple[str, tuple[int, ...], tuple[int, ...]]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not (self.missing or self.unexpected or self.mismatched)
+
+    def __str__(self) -> str:
+        def some(keys: Iterable[str]) -> str:
+            keys = list(keys)
+            head = ", ".join(keys[:8])
+            return head + (f", ... ({len(keys)} in all)" if len(keys) > 8 else "")
+
+        parts = []
+        if self.missing:
+            parts.append(f"missing in the checkpoint: {some(self.missing)}")
+        if self.unexpected:
+            parts.append(f"not used by the model: {some(self.unexpected)}")
+        if self.mismatched:
+            parts.append(
+                "shape mismatch: "
+                + some(f"{k} (checkpoint {tuple(a)}, model {tuple(b)})" for k, a, b in self.mismatched)
+            )
+        return "; ".join(parts) or "all keys match"
+
+
+def load_model_weights(
+    model: nn.Module, state_dict: Mapping[str, torch.Tensor], *, strict: bool = True
+) -> KeyReport:
+    """Copy ``state_dict`` into ``model`` and report missing/unused/mis-shaped keys.
+
+    With ``strict`` any mismatch raises :class:`CheckpointError` (listing them all) before the
+    model is touched; otherwise the matching tensors are loaded and the report is returned.
+    """
+    own = model.state_dict()
+    report = KeyReport(
+        missing=[k for k in own if k not in state_dict],
+        unexpected=[k for k in state_dict if k not in own],
+    )
+    usable = {}
+    for k, v in state_dict.items():
+        if k in own:
+            if tuple(v.shape) != tuple(own[k].shape):
+                report.mismatched.append((k, tuple(v.shape), tuple(own[k].shape)))
+            else:
+                usable[k] = v
+    if strict and not report.ok:
+        raise CheckpointError(f"state dict does not fit {type(model).__name__}: {report}")
+    model.load_state_dict(usable, strict=False)
+    return report
+
+
+# ----------------------------------------------------------------------------- rotation
+
+
+_PERIODIC = re.compile(r"(iter|epoch)_\d+\.pth")
+
+
+class CheckpointManager:
+    """Writes checkpoints into one directory, keeps the newest ``keep_last``, and tracks the best.
+
+    Files: periodic checkpoints under the names the caller gives (e.g. ``iter_00000100.pth``,
+    ``epoch_0003.pth``; only names of the form ``(iter|epoch)_<digits>.pth`` are rotated, so other
+    ``.pth`` files in the directory are never deleted), ``latest`` (a text file holding the newest file name, written atomically
+    after the checkpoint itself), and ``best.pth`` (the checkpoint with the best ``best_metric``
+    so far, never rotated away).
+
+    Args:
+        directory: where the files go (created if needed).
+        keep_last: how many periodic checkpoints to keep (``0`` or less keeps all).
+        best_metric: the metric key that ranks checkpoints (``None`` disables ``best.pth``).
+        mode: ``"max"`` if larger is better, ``"min"`` otherwise.
+    """
+
+    LATEST = "latest"
+    BEST = "best.pth"
+
+    def __init__(
+        self,
+        directory: PathLike,
+        keep_last: int = 3,
+        best_metric: str | None = "top1",
+        mode: Literal["max", "min"] = "max",
+    ) -> None:
+        if mode not in ("max", "min"):
+            raise ValueError(f"mode must be 'max' or 'min', got {mode!r}")
+        self.directory = Path(directory)
+        self.keep_last = keep_last
+        self.best_metric = best_metric
+        self.mode = mode
+        self.best_value: float | None = None
+        self.best_file: str | None = None
+        self.directory.mkdir(parents=True, exist_ok=True)
+
+    # -- pointers
+    def latest_path(self) -> Path | None:
+        """The newest complete checkpoint, or ``None`` if there is none yet."""
+        pointer = self.directory / self.LATEST
+        if not pointer.is_file():
+            return None
+        name = pointer.read_text().strip()
+        path = self.directory / name
+        return path if name and path.is_file() else None
+
+    def best_path(self) -> Path | None:
+        path = self.directory / self.BEST
+        return path if path.is_file() else None
+
+    def _periodic(self) -> list[Path]:
+        files = [p for p in self.directory.glob("*.pth") if _PERIODIC.fullmatch(p.name)]
+        return sorted(files, key=lambda p: (p.stat().st_mtime_ns, p.name))
+
+    def is_better(self, value: float) -> bool:
+        if self.best_value is None:
+            return True
+        return value > self.best_value if self.mode == "max" else value < self.best_value
+
+    # -- writing
+    def save(
+        self, state: Mapping[str, Any], name: str | None, metrics: Mapping[str, float] | None = None
+    ) -> Path | None:
+        """Save ``state`` as ``name``, move ``latest`` to it, rotate old files, update ``best.pth``.
+
+        ``metrics`` (e.g. the evaluation just run) decides whether this checkpoint is the new best;
+        the manager's own state (best value) is stored inside the checkpoint under ``"checkpointer"``.
+        With ``name=None`` only ``best.pth`` is written, and only if ``metrics`` improve on it.
+        Returns the path written (``None`` if nothing was).
+        """
+        new_best = False
+        if self.best_metric is not None and metrics is not None and self.best_metric in metrics:
+            value = float(metrics[self.best_metric])
+            if self.is_better(value):
+                self.best_value, self.best_file, new_best = value, name or self.BEST, True
+        state = {**state, "checkpointer": self.state_dict()}
+        if name is None:
+            if not new_best:
+                return None
+            return save_checkpoint(state, self.directory / self.BEST)
+        path = self.directory / name
+        save_checkpoint(state, path)
+        atomic_write_bytes(self.directory / self.LATEST, (name + "\n").encode())
+        if new_best:
+            self._link_best(path)
+        if self.keep_last > 0:
+            for old in self._periodic()[: -self.keep_last]:
+                if old != path:
+                    old.unlink(missing_ok=True)
+        return path
+
+    def _link_best(self, path: Path) -> None:
+        # A hard link is instant and survives rotation of the periodic file; copy where links fail.
+        tmp = self.directory / f".{self.BEST}.{os.getpid()}.tmp"
+        tmp.unlink(missing_ok=True)
+        try:
+            os.link(path, tmp)
+        except OSError:
+            shutil.copyfile(path, tmp)
+            with open(tmp, "rb") as f:
+                os.fsync(f.fileno())
+        os.replace(tmp, self.directory / self.BEST)
+        _fsync_dir(self.directory)
+
+    def remove_stale_temp_files(self) -> list[Path]:
+        """Delete temp files left by a writer that was killed; call only when no writer runs."""
+        stale = sorted(self.directory.glob(".*.pth.*.tmp")) + sorted(
+            self.directory.glob(f".{self.LATEST}.*.tmp")
+        )
+        for p in stale:
+            p.unlink(missing_ok=True)
+        return stale
+
+    # -- state
+    def state_dict(self) -> dict[str, Any]:
+        return {"best_metric": self.best_metric, "best_value": self.best_value, "best_file": self.best_file}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        if state.get("best_metric") == self.best_metric:
+            self.best_value = state.get("best_value")
+            self.best_file = state.get("best_file")
