@@ -13,6 +13,12 @@ from importlib import import_module
 # verb -> module in this package; add a line to add a verb.
 VERBS: dict[str, str] = {
     "synth": "synth",
+    "extract-frames": "extract_frames",
+    "resize-videos": "resize_videos",
+    "extract-audio": "extract_audio",
+    "mel": "mel",
+    "build-list": "build_list",
+    "check": "check",
 }
 
 EPILOG = """examples:

@@ -1,0 +1,151 @@
+"""Shared plumbing for the per-video CLI verbs: finding inputs, naming outputs, a resumable
+parallel job runner with a progress bar, and atomic output (write to a temporary name, rename)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import traceback
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+VIDEO_EXTS = (".mp4", ".avi", ".mkv", ".webm", ".mov", ".m4v", ".flv", ".mpg", ".mpeg", ".3gp")
+
+
+@dataclass(frozen=True)
+class Job:
+    """One input video and where its output goes (relative names kept from the input tree)."""
+
+    src: Path
+    dst: Path
+
+
+def add_io_arguments(p: argparse.ArgumentParser, out_help: str) -> None:
+    """SRC, OUT, --ext, --root, --workers, --overwrite: the same on every verb."""
+    p.add_argument("src", type=Path, help="a folder of videos (searched recursively) or a list file "
+                   "(one video path per line, first column; MMAction2 video lists work)")
+    p.add_argument("out", type=Path, help=out_help)
+    p.add_argument("--root", type=Path, default=None,
+                   help="folder the paths in a list file are relative to (default: the list's folder)")
+    p.add_argument("--ext", default=",".join(e[1:] for e in VIDEO_EXTS),
+                   help="video extensions to pick up when SRC is a folder (comma separated)")
+    p.add_argument("--workers", type=int, default=1, help="parallel processes (default 1)")
+    p.add_argument("--overwrite", action="store_true", help="redo outputs that already exist")
+
+
+def find_videos(src: Path, *, root: Path | None = None, exts: Iterable[str] = VIDEO_EXTS) -> tuple[list[Path], Path]:
+    """Input videos and the base folder their relative output names are taken from.
+
+    ``src`` is a folder (searched recursively for ``exts``) or a text file listing one video per
+    line (first whitespace-separated field; blank lines and ``#`` comments skipped).
+    """
+    exts = tuple(e if e.startswith(".") else f".{e}" for e in (x.strip().lower() for x in exts) if e)
+    if src.is_dir():
+        videos = sorted(p for p in src.rglob("*") if p.is_file() and p.suffix.lower() in exts)
+        return videos, src
+    if not src.is_file():
+        raise FileNotFoundError(f"{src}: no such folder or list file")
+    base = root or src.parent
+    videos = []
+    for line in src.read_text().splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            videos.append(base / line.split()[0])
+    return videos, base
+
+
+def output_path(video: Path, base: Path, out: Path, suffix: str) -> Path:
+    """``out / <video relative to base without extension><suffix>`` (suffix "" gives a folder name)."""
+    try:
+        rel = video.relative_to(base)
+    except ValueError:
+        rel = Path(video.name)
+    return out / rel.with_suffix(suffix)
+
+
+def temp_path(final: Path) -> Path:
+    """Where a job writes before the atomic rename: a hidden sibling, ``.NAME.partial``. Jobs remove a
+    stale one (left by an interrupted run) before writing."""
+    return final.with_name(f".{final.name}.partial")
+
+
+def remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    elif path.exists() or path.is_symlink():
+        path.unlink()
+
+
+def _call(payload: tuple[Callable[..., str], Job, dict[str, Any]]) -> tuple[Job, str, str]:
+    fn, job, kwargs = payload
+    try:
+        return job, fn(job, **kwargs), ""
+    except Exception as exc:  # report and go on: one bad video must not stop a dataset
+        detail = f"{type(exc).__name__}: {exc}"
+        if os.environ.get("VIDCORE_DEBUG"):
+            detail += "\n" + traceback.format_exc()
+        return job, "failed", detail
+
+
+def run_jobs(
+    fn: Callable[..., str], jobs: list[Job], *, workers: int, overwrite: bool, desc: str, **kwargs: Any
+) -> int:
+    """Run ``fn(job, **kwargs) -> status`` over the jobs not done yet, in ``workers`` processes.
+
+    A job is done when its final output exists (outputs appear only by atomic rename). Prints a
+    summary, lists failures with their cause, and returns the exit code (1 if any failed).
+    """
+    from tqdm import tqdm
+
+    todo = [j for j in jobs if overwrite or not j.dst.exists()]
+    done_before = len(jobs) - len(todo)
+    counts: dict[str, int] = {}
+    failures: list[tuple[Job, str]] = []
+    payloads = [(fn, j, kwargs) for j in todo]
+    bar = tqdm(total=len(todo), desc=desc, unit="video", file=sys.stderr, disable=not todo)
+    if workers > 1 and len(todo) > 1:
+        with get_context("fork" if sys.platform.startswith("linux") else "spawn").Pool(workers) as pool:
+            results = pool.imap_unordered(_call, payloads)
+            for job, status, detail in results:
+                _tally(job, status, detail, counts, failures)
+                bar.update()
+    else:
+        for payload in payloads:
+            job, status, detail = _call(payload)
+            _tally(job, status, detail, counts, failures)
+            bar.update()
+    bar.close()
+    parts = [f"{len(jobs)} videos", f"{done_before} already done"] + [f"{n} {k}" for k, n in sorted(counts.items())]
+    print(f"{desc}: " + ", ".join(parts))
+    for job, detail in failures:
+        print(f"  FAILED {job.src}: {detail}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+def _tally(job: Job, status: str, detail: str, counts: dict[str, int], failures: list[tuple[Job, str]]) -> None:
+    counts[status] = counts.get(status, 0) + 1
+    if status == "failed":
+        failures.append((job, detail))
+
+
+def scaled_size(width: int, height: int, short_side: int | None, new_size: tuple[int, int] | None,
+                even: bool = False) -> tuple[int, int]:
+    """Output ``(width, height)``: ``new_size`` as given, or the short side set to ``short_side``
+    keeping the aspect ratio (the long side rounded to nearest; to an even number if ``even``)."""
+    if new_size is not None:
+        w, h = new_size
+    elif short_side:
+        if width <= height:
+            w, h = short_side, height * short_side / width
+        else:
+            w, h = width * short_side / height, short_side
+    else:
+        w, h = width, height
+    if even:
+        return max(2, 2 * round(w / 2)), max(2, 2 * round(h / 2))
+    return max(1, round(w)), max(1, round(h))

@@ -1,0 +1,211 @@
+"""Clip datasets over video files and rawframe folders."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import torch
+
+from vidcore.data.annotations._common import PathArg
+from vidcore.data.annotations.lists import RawframeRecord, VideoRecord, read_rawframe_list, read_video_list
+from vidcore.data.datasets.base import FrameSampler, OnError, SkippingDataset, Transform, labels_to_target
+from vidcore.data.errors import DataError, VideoDecodeError
+from vidcore.data.types import VideoSample
+
+
+def _as_video(frames: torch.Tensor) -> torch.Tensor:
+    """Decoder layout ``(T, H, W, C)`` -> sample layout ``(T, C, H, W)`` as a ``tv_tensors.Video``."""
+    from torchvision import tv_tensors
+
+    return tv_tensors.Video(frames.permute(0, 3, 1, 2))  # (T, H, W, C) -> (T, C, H, W)
+
+
+def _indices(
+    sampler: FrameSampler | None, num_frames: int, rng: np.random.Generator, source: str
+) -> np.ndarray:
+    if num_frames <= 0:
+        raise VideoDecodeError(source, "has no frames")
+    if sampler is None:
+        return np.arange(num_frames, dtype=np.int64)
+    inds = np.asarray(sampler(num_frames, rng=rng), dtype=np.int64).reshape(-1)
+    if inds.size == 0:
+        raise DataError(f"{source}: the sampler returned no frame indices for {num_frames} frames")
+    return inds
+
+
+class _ClipDataset(SkippingDataset):
+    def __init__(
+        self,
+        *,
+        sampler: FrameSampler | None,
+        num_views: int,
+        num_classes: int | None,
+        multi_label: bool,
+        transform: Transform | None,
+        on_error: OnError,
+        seed: int | None,
+    ) -> None:
+        super().__init__(transform=transform, on_error=on_error, seed=seed)
+        if num_views < 1:
+            raise ValueError(f"num_views must be >= 1, got {num_views}")
+        if multi_label and num_classes is None:
+            raise ValueError("multi_label=True needs num_classes (targets are multi-hot vectors)")
+        self.sampler = sampler
+        self.num_views = num_views
+        self.num_classes = num_classes
+        self.multi_label = multi_label
+
+    def _check_views(self, inds: np.ndarray, source: str) -> None:
+        if inds.size % self.num_views:
+            raise DataError(
+                f"{source}: {inds.size} sampled frames do not split into num_views={self.num_views}"
+            )
+
+
+class VideoDataset(_ClipDataset):
+    """Clips from video files listed as ``path label [label ...]``.
+
+    Args:
+        annotations: a video-list file or ready ``VideoRecord``s.
+        root: folder the list's paths are relative to.
+        sampler: frame sampler (see ``FrameSampler``), e.g. ``partial(sample_frames, clip_len=8,
+            frame_interval=8, num_clips=1)``; ``None`` takes every frame.
+        num_views: test views in the sampled indices (``num_clips`` of a test sampler): the sample's
+            ``(V*T, C, H, W)`` video collates to ``(N, V, T, C, H, W)``.
+        num_classes: checks labels are in range; required with ``multi_label``.
+        multi_label: targets become float multi-hot ``(num_classes,)`` vectors.
+        backend, num_threads: passed to ``vidcore.data.decoders.open_video``.
+        transform, on_error, seed: see ``SkippingDataset``.
+
+    Each item is a ``VideoSample`` (video uint8 ``(T, C, H, W)``) with ``meta`` keys ``source``,
+    ``record`` (list file, line), ``frame_inds``, ``num_frames``, ``fps``, ``original_shape``
+    ``(H, W)``, ``num_views`` and ``index``; or a ``SkippedSample``.
+    """
+
+    def __init__(
+        self,
+        annotations: PathArg | Sequence[VideoRecord],
+        root: PathArg = "",
+        *,
+        sampler: FrameSampler | None = None,
+        transform: Transform | None = None,
+        num_views: int = 1,
+        num_classes: int | None = None,
+        multi_label: bool = False,
+        backend: str = "auto",
+        num_threads: int = 1,
+        on_error: OnError = "skip",
+        seed: int | None = None,
+    ) -> None:
+        super().__init__(
+            sampler=sampler, num_views=num_views, num_classes=num_classes, multi_label=multi_label,
+            transform=transform, on_error=on_error, seed=seed,
+        )  # fmt: skip
+        if isinstance(annotations, (str, Path)) or hasattr(annotations, "__fspath__"):
+            annotations = read_video_list(annotations, multi_label=multi_label)  # type: ignore[arg-type]
+        self.records: list[VideoRecord] = list(annotations)  # type: ignore[arg-type]
+        self.root = Path(root)
+        self.backend = backend
+        self.num_threads = num_threads
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def describe(self, index: int) -> str:
+        r = self.records[index]
+        where = f" ({r.source[0]}:{r.source[1]})" if r.source else ""
+        return f"{self.root / r.path}{where}"
+
+    def load(self, index: int, rng: np.random.Generator) -> VideoSample:
+        from vidcore.data.decoders import open_video
+
+        r = self.records[index]
+        path = str(self.root / r.path)
+        label = labels_to_target(r.labels, multi_label=self.multi_label, num_classes=self.num_classes)
+        with open_video(path, backend=self.backend, num_threads=self.num_threads) as reader:
+            n = reader.num_frames
+            inds = _indices(self.sampler, n, rng, path)
+            self._check_views(inds, path)
+            frames = reader.get_frames(inds)
+            meta: dict[str, Any] = {
+                "source": path, "record": r.source, "frame_inds": inds, "num_frames": n,
+                "fps": reader.fps, "original_shape": (reader.height, reader.width), "num_views": self.num_views,
+            }  # fmt: skip
+        return VideoSample(video=_as_video(frames), label=label, meta=meta)
+
+
+class RawframeDataset(_ClipDataset):
+    """Clips from folders of extracted frames listed as ``frame_dir total_frames label`` (or with
+    ``with_offset``, ``frame_dir offset total_frames label``).
+
+    The sampler's 0-based index ``i`` reads file ``filename_tmpl.format(i + offset + start_index)``
+    (MMAction2's ``RawFrameDecode`` with ``start_index`` and ``offset``). The list's
+    ``total_frames`` is trusted as the clip length, as in MMAction2 (``vidcore-data check`` verifies
+    it). ``filename_tmpl`` defaults to ``img_{:05d}.jpg`` (RGB) or
+    ``{}_{:05d}.jpg`` (Flow, ``x``/``y`` pairs, giving video ``(T, 2, H, W)``). Other arguments as ``VideoDataset``.
+    """
+
+    def __init__(
+        self,
+        annotations: PathArg | Sequence[RawframeRecord],
+        root: PathArg = "",
+        *,
+        sampler: FrameSampler | None = None,
+        transform: Transform | None = None,
+        filename_tmpl: str | None = None,
+        start_index: int = 1,
+        modality: Literal["RGB", "Flow"] = "RGB",
+        with_offset: bool = False,
+        num_views: int = 1,
+        num_classes: int | None = None,
+        multi_label: bool = False,
+        on_error: OnError = "skip",
+        seed: int | None = None,
+    ) -> None:
+        super().__init__(
+            sampler=sampler, num_views=num_views, num_classes=num_classes, multi_label=multi_label,
+            transform=transform, on_error=on_error, seed=seed,
+        )  # fmt: skip
+        if modality not in ("RGB", "Flow"):
+            raise ValueError(f"modality must be 'RGB' or 'Flow', got {modality!r}")
+        if isinstance(annotations, (str, Path)) or hasattr(annotations, "__fspath__"):
+            annotations = read_rawframe_list(annotations, with_offset=with_offset, multi_label=multi_label)  # type: ignore[arg-type]
+        self.records: list[RawframeRecord] = list(annotations)  # type: ignore[arg-type]
+        self.root = Path(root)
+        self.filename_tmpl = filename_tmpl
+        self.start_index = start_index
+        self.modality = modality
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def describe(self, index: int) -> str:
+        r = self.records[index]
+        where = f" ({r.source[0]}:{r.source[1]})" if r.source else ""
+        return f"{self.root / r.frame_dir}{where}"
+
+    def load(self, index: int, rng: np.random.Generator) -> VideoSample:
+        from vidcore.data.decoders import RawFrameReader
+
+        r = self.records[index]
+        directory = self.root / r.frame_dir
+        if not directory.is_dir():
+            raise VideoDecodeError(directory, "frame folder not found")
+        label = labels_to_target(r.labels, multi_label=self.multi_label, num_classes=self.num_classes)
+        inds = _indices(self.sampler, r.total_frames, rng, str(directory))
+        self._check_views(inds, str(directory))
+        reader = RawFrameReader(
+            directory, filename_tmpl=self.filename_tmpl, start_index=self.start_index,
+            modality=self.modality, num_frames=r.offset + r.total_frames,
+        )  # fmt: skip
+        with reader:
+            frames = reader.get_frames(inds + r.offset)
+        meta: dict[str, Any] = {
+            "source": str(directory), "record": r.source, "frame_inds": inds, "num_frames": r.total_frames,
+            "offset": r.offset, "original_shape": tuple(frames.shape[1:3]), "num_views": self.num_views,
+            "modality": self.modality,
+        }  # fmt: skip
+        return VideoSample(video=_as_video(frames), label=label, meta=meta)

@@ -1,0 +1,133 @@
+"""Frame-exact video decoders behind one small interface (see ``base.VideoReader``).
+
+``open_video(source)`` returns a reader; frame ``i`` is always the ``i``-th frame PyAV yields when it
+decodes the whole file in presentation order. ``backend="auto"`` goes through ``AUTO_ORDER`` and
+takes the first backend that is installed and exact for this file:
+
+- "torchcodec" (exact seek mode), when it imports and its frame count agrees with PyAV's index
+  (the team measured it fastest or tied where FFmpeg shared libraries exist);
+- "pyav": always exact (see ``pyav``), so backends after it are only reached through a custom order;
+- "decord", when the file passes ``decord_backend.exactness_from_index`` (no edit list, pts from 0,
+  constant rate, consistent counts; otherwise skipped).
+
+PyAV comes before decord because it is faster here once it skips unwanted non-reference frames
+(benchmarks/data/bench_decode.py, 2 cores, clips/s PyAV vs decord: TSN 1x1x8 on a GOP-250 10 s
+340x256 file 4.9 vs 3.8, on its GOP-16 copy 14.4 vs 10.1; on fixture test.mp4 3.6 vs 2.3). Pass
+``auto_order=("decord", "pyav")`` (or set ``AUTO_ORDER``) to prefer decord where it is exact.
+
+Bytes and file objects go to PyAV (or torchcodec). A folder goes to ``RawFrameReader`` with the
+MMAction2 defaults (``img_{:05d}.jpg`` from 1).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from vidcore.data.decoders.base import VideoReader, VideoSource, describe_source
+from vidcore.data.decoders.decord_backend import (
+    DecordReader,
+    decord_available,
+    decord_exactness,
+    exactness_from_index,
+)
+from vidcore.data.decoders.pyav import PyAVReader, StreamIndex, clear_cache, read_audio
+from vidcore.data.decoders.rawframes import RawFrameReader
+from vidcore.data.decoders.torchcodec_backend import TorchCodecReader, torchcodec_available
+from vidcore.data.errors import VideoDecodeError
+
+BACKENDS = ("auto", "pyav", "decord", "torchcodec", "rawframes")
+AUTO_ORDER: tuple[str, ...] = ("torchcodec", "pyav", "decord")
+
+
+def available_backends() -> list[str]:
+    """The video backends that import on this machine (PyAV always)."""
+    names = ["pyav"]
+    if decord_available():
+        names.append("decord")
+    if torchcodec_available():
+        names.append("torchcodec")
+    return names
+
+
+def open_video(
+    source: VideoSource,
+    *,
+    backend: str = "auto",
+    num_threads: int = 1,
+    auto_order: Sequence[str] | None = None,
+) -> VideoReader:
+    """Open a video (path, bytes or binary file object) or a rawframe folder for random access.
+
+    Args:
+        source: the video.
+        backend: "auto" (see the module docstring), "pyav", "decord" (refuses files where it is not
+            exact), "torchcodec" or "rawframes".
+        num_threads: decoding threads.
+        auto_order: backends "auto" tries, first exact one wins (default ``AUTO_ORDER``).
+
+    Raises:
+        VideoDecodeError: missing, empty, truncated or non-video file (naming the file and cause).
+        ImportError: an explicitly requested optional backend is not installed.
+    """
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    is_path = isinstance(source, (str, os.PathLike))
+    if backend == "rawframes" or (backend == "auto" and is_path and Path(source).is_dir()):
+        if not is_path:
+            raise VideoDecodeError(describe_source(source), "rawframes need a folder path")
+        return RawFrameReader(source)
+    if backend == "pyav":
+        return PyAVReader(source, num_threads=num_threads)
+    if backend == "decord":
+        return DecordReader(source, num_threads=num_threads)  # type: ignore[arg-type]
+    if backend == "torchcodec":
+        return TorchCodecReader(source, num_threads=num_threads)
+
+    reader = PyAVReader(source, num_threads=num_threads)  # validates the file, builds the index
+    for name in auto_order or AUTO_ORDER:
+        if name == "pyav" or reader.info.mode != "pts":
+            return reader
+        chosen: VideoReader | None = None
+        if name == "torchcodec" and torchcodec_available():
+            try:
+                chosen = TorchCodecReader(_rewound(source), num_threads=num_threads)
+            except (VideoDecodeError, ImportError):
+                chosen = None
+            if chosen is not None and chosen.num_frames != reader.num_frames:
+                chosen.close()
+                chosen = None
+        elif name == "decord" and is_path and decord_available() and not exactness_from_index(reader.info):
+            try:
+                chosen = DecordReader(source, num_threads=num_threads, _info=reader.info)  # type: ignore[arg-type]
+            except (VideoDecodeError, ImportError):
+                chosen = None
+        if chosen is not None:
+            reader.close()
+            return chosen
+    return reader
+
+
+def _rewound(source: VideoSource) -> VideoSource:
+    if hasattr(source, "seek") and not isinstance(source, (str, os.PathLike, bytes)):
+        source.seek(0)  # type: ignore[union-attr]
+    return source
+
+
+__all__ = [
+    "AUTO_ORDER",
+    "BACKENDS",
+    "DecordReader",
+    "PyAVReader",
+    "RawFrameReader",
+    "StreamIndex",
+    "TorchCodecReader",
+    "VideoReader",
+    "VideoSource",
+    "available_backends",
+    "clear_cache",
+    "decord_exactness",
+    "open_video",
+    "read_audio",
+]

@@ -1,0 +1,94 @@
+"""torchcodec decoder (optional extra ``vidcore-data[torchcodec]``; needs FFmpeg shared libraries).
+
+Opened in torchcodec's "exact" seek mode, which scans the file and numbers frames in presentation
+order like sequential decoding. ``open_video(backend="auto")`` uses it only when it imports and its
+frame count agrees with PyAV's index for the file.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from vidcore.data.decoders.base import VideoReader, VideoSource, as_index_array, check_path, describe_source
+from vidcore.data.errors import VideoDecodeError
+
+
+@functools.cache
+def torchcodec_available() -> bool:
+    """Whether torchcodec imports and finds its FFmpeg libraries."""
+    try:
+        from torchcodec.decoders import VideoDecoder  # noqa: F401
+    except Exception:  # ImportError, or RuntimeError/OSError when FFmpeg libraries are missing
+        return False
+    return True
+
+
+class TorchCodecReader(VideoReader):
+    """Random access with ``torchcodec.decoders.VideoDecoder(seek_mode="exact")``.
+
+    Args:
+        source: path, bytes or binary file object.
+        num_threads: FFmpeg threads (0 lets FFmpeg choose).
+    """
+
+    backend = "torchcodec"
+
+    def __init__(self, source: VideoSource, *, num_threads: int = 1) -> None:
+        check_path(source)
+        self.source = describe_source(source)
+        try:
+            from torchcodec.decoders import VideoDecoder
+        except Exception as exc:
+            raise ImportError(
+                "backend='torchcodec' needs torchcodec and FFmpeg shared libraries: "
+                "pip install 'vidcore-data[torchcodec]'"
+            ) from exc
+        src: Any = os.fspath(source) if isinstance(source, (str, os.PathLike)) else source
+        if isinstance(src, (bytearray, memoryview)):
+            src = bytes(src)
+        try:
+            self._dec: Any = VideoDecoder(
+                src, seek_mode="exact", dimension_order="NHWC", num_ffmpeg_threads=int(num_threads)
+            )
+            md = self._dec.metadata
+        except Exception as exc:
+            raise VideoDecodeError(self.source, f"torchcodec cannot open the file: {exc}") from exc
+        self._n = int(md.num_frames or 0)
+        self._fps = float(md.average_fps or 0.0)
+        self._h, self._w = int(md.height or 0), int(md.width or 0)
+
+    @property
+    def num_frames(self) -> int:
+        return self._n
+
+    @property
+    def fps(self) -> float:
+        return self._fps
+
+    @property
+    def height(self) -> int:
+        return self._h
+
+    @property
+    def width(self) -> int:
+        return self._w
+
+    def get_frames(self, indices: Sequence[int] | np.ndarray | torch.Tensor) -> torch.Tensor:
+        if self._dec is None:
+            raise VideoDecodeError(self.source, "the reader is closed")
+        arr = as_index_array(indices, self._n, self.source)
+        if arr.size == 0:
+            return torch.empty((0, self._h, self._w, 3), dtype=torch.uint8)
+        try:
+            return self._dec.get_frames_at(indices=arr.tolist()).data
+        except Exception as exc:
+            raise VideoDecodeError(self.source, f"torchcodec failed to decode frames: {exc}") from exc
+
+    def close(self) -> None:
+        self._dec = None
