@@ -7,6 +7,14 @@ from pathlib import Path
 
 import pytest
 
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # Several test processes share the cores: one intra-op thread each (and in the processes they
+    # spawn) avoids the oversubscription that makes OpenMP kernels many times slower.
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    import torch
+
+    torch.set_num_threads(1)
+
 
 @pytest.fixture(scope="session")
 def conformance_root() -> Path:

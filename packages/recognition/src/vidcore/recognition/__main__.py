@@ -1,0 +1,5 @@
+import sys
+
+from vidcore.recognition.cli import main
+
+sys.exit(main())

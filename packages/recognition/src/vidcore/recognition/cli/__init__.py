@@ -1,0 +1,61 @@
+"""The ``vidcore-recognition`` command line.
+
+Each verb lives in its own module under ``vidcore.recognition.cli`` exposing
+``add_parser(subparsers) -> argparse.ArgumentParser`` and ``run(args) -> int``; add a line to
+:data:`VERBS` to add one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from importlib import import_module
+
+# verb -> module in this package
+VERBS: dict[str, str] = {
+    "models": "models",
+    "convert": "convert",
+    "train": "train",
+    "test": "test",
+    "infer": "infer",
+    "export": "export",
+}
+
+EPILOG = """examples:
+  vidcore-recognition models
+  vidcore-recognition models --filter tsm --params
+  vidcore-recognition convert mmaction tsm_r50_k400.pth tsm_r50_k400_vidcore.pth --preset tsm_r50_1x1x8_kinetics400
+  vidcore-recognition train my_exp.py --set data.root=/data trainer.max_epochs=20
+  vidcore-recognition test my_exp.py work_dirs/my_exp/best.pth
+  vidcore-recognition infer clip.mp4 --config my_exp.py --checkpoint work_dirs/my_exp/best.pth --top-k 3
+  vidcore-recognition export best.pth --preset tsm_r50_1x1x8_kinetics400 --format onnx --out tsm.onnx
+
+run `vidcore-recognition VERB --help` for each verb's options."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="vidcore-recognition",
+        description="Action recognition: list model presets, import MMAction2 checkpoints, train, test, infer.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="verb", metavar="VERB")
+    for module in VERBS.values():
+        mod = import_module(f"{__name__}.{module}")
+        p = mod.add_parser(sub)
+        p.set_defaults(_run=mod.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "_run", None):
+        parser.print_help()
+        return 2
+    return int(args._run(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
