@@ -12,7 +12,10 @@ How a clip is read (``PyAVReader.get_frames``):
 2. The wanted frames are sorted; for each one the reader seeks to the last keyframe at or before it
    (only when that keyframe lies beyond the current decoding position; otherwise decoding on is
    cheaper), decodes forward, converts to RGB only the frames it keeps, and stops after the last
-   wanted frame. Unwanted non-reference frames (most B-frames) are not decoded at all.
+   wanted frame. Unwanted non-reference frames (most B-frames) are not decoded at all. The RGB
+   conversion goes through one ``VideoReformatter`` per reader, on one thread: the same pixels
+   as ``frame.to_ndarray(format="rgb24")``, which sets up a new (multi-threaded) scaler for every
+   frame and so costs 5-10x more per 340x256 frame (0.4-1.5 ms against 0.05-0.13 ms here).
 3. Self-checks: if a seek lands after the wanted frame, it steps back one keyframe; if the decoder
    produces a timestamp the index does not know or skips one it lists, the file's pts are not
    trustworthy and the reader falls back to sequential mode for that file.
@@ -200,6 +203,8 @@ class PyAVReader(VideoReader):
         self._start_pos = source.tell() if hasattr(source, "tell") and not isinstance(source, (str, os.PathLike)) else 0
         self._container: Any = None
         self._stream: Any = None
+        self._reformatter: Any = None  # made on first use, kept for every frame of this reader
+        self._rgb_options: dict[str, Any] = {"format": "rgb24", "threads": 1}
         self._open()
         key = source_cache_key(source)
         info = _INDEX_CACHE.get(key)
@@ -335,6 +340,18 @@ class PyAVReader(VideoReader):
         info.seek_ts[k] = chosen
         return chosen
 
+    def _rgb(self, frame: Any) -> np.ndarray:
+        """uint8 ``(H, W, 3)`` RGB of a decoded frame (see the module docstring, step 2)."""
+        if self._reformatter is None:
+            from av.video.reformatter import VideoReformatter
+
+            self._reformatter = VideoReformatter()
+            try:
+                return self._reformatter.reformat(frame, **self._rgb_options).to_ndarray()
+            except TypeError:  # PyAV < 14 has no thread option (and converts on one thread)
+                self._rgb_options = {"format": "rgb24"}
+        return self._reformatter.reformat(frame, **self._rgb_options).to_ndarray()
+
     def _count_frames(self) -> int:
         n = 0
         try:
@@ -413,7 +430,7 @@ class PyAVReader(VideoReader):
                 if not seen_before_target and k > 0:
                     return self._decode_run(k - 1, wanted, want_pts, j, out, keep)  # the seek landed late
                 raise _Untrusted(f"the decoder skipped pts {target}")
-            out[int(wanted[j])] = frame.to_ndarray(format="rgb24")
+            out[int(wanted[j])] = self._rgb(frame)
             seen_before_target = True
             j += 1
             if j == len(wanted):
@@ -430,7 +447,7 @@ class PyAVReader(VideoReader):
         n = 0
         for frame in self._decode_iter(None):
             if n in want:
-                out[n] = frame.to_ndarray(format="rgb24")
+                out[n] = self._rgb(frame)
                 if n == last:
                     return out
             n += 1
