@@ -116,7 +116,7 @@ def _object_motion(
         cx = size * rng.uniform(0.4, 0.6) + dx * step + drift[0] * t * (dx == 0)
         cy = size * rng.uniform(0.4, 0.6) + dy * step + drift[1] * t * (dy == 0)
     elif label.startswith("rotate_"):
-        total = math.radians(rng.uniform(90, 200))
+        total = math.radians(rng.uniform(200, 330))  # 25-40 degrees between TSN segments
         sign = 1.0 if label == "rotate_clockwise" else -1.0
         angle = angle0 + sign * total * t / span
     elif label.startswith("zoom_"):
@@ -142,12 +142,16 @@ def render_video(label: str, index: int, cfg: SynthConfig) -> np.ndarray:
     bg = 0.25 + 0.5 * bg * rng.uniform(0.6, 1.0, size=3)
     bg_vel = rng.uniform(-0.4, 0.4, size=2) * size / 96
 
-    # The object: ellipse or rectangle with a two-colour striped and checkered texture.
+    # The object: ellipse or rectangle with a two-colour striped and checkered texture and a marker.
     half = size * rng.uniform(0.11, 0.18, size=2)
     is_ellipse = bool(rng.random() < 0.5)
     colours = rng.uniform(0.0, 1.0, size=(2, 3))
     colours[1] = 1.0 - colours[0] * rng.uniform(0.6, 1.0)
-    stripe = size * rng.uniform(0.03, 0.06)
+    stripe = size * rng.uniform(0.06, 0.10)  # coarse enough to survive downscaling to ~48 px
+    # A contrasting disc near one end: a "clock hand" that makes the rotation direction legible.
+    marker_colour = np.where(colours.mean(axis=0) > 0.5, 0.05, 0.95)
+    marker_at = 0.65 * half[0]
+    marker_r = 0.45 * min(half)
     cx, cy, angle, scale = _object_motion(label, rng, t, size)
 
     # Distractors: small discs moving in straight lines and wrapping around.
@@ -182,6 +186,7 @@ def render_video(label: str, index: int, cfg: SynthConfig) -> np.ndarray:
         pattern = ((np.floor(u / stripe) + (v > 0)) % 2).astype(bool)
         img[inside & pattern] = colours[0]
         img[inside & ~pattern] = colours[1]
+        img[(u - marker_at) ** 2 + v**2 <= marker_r**2] = marker_colour
 
         img += rng.normal(0.0, 0.03, size=img.shape)  # sensor grain, new every frame
         frames[i] = np.clip(img * 255.0 + 0.5, 0, 255).astype(np.uint8)

@@ -9,7 +9,7 @@ This is the README's demo experiment (``hatch run demo`` renders the data and ru
 
 The classes are motion directions (left/right/up/down, clockwise/counter-clockwise, in/out), so a
 single frame does not tell them apart: the temporal shift has to carry the signal. Frames are
-96x96; training resizes the short side to 72 and takes 64x64 multi-scale crops, flipping with the
+96x96; training resizes the short side to 56 and takes 48x48 multi-scale crops, flipping with the
 label swap (left <-> right, clockwise <-> counter-clockwise). AdamW with cosine decay after a
 one-epoch warm-up suits training from scratch on a few hundred clips.
 """
@@ -27,9 +27,9 @@ config = Experiment(
         val_list="demo_out/data/val.txt",
         flip=True,
         flip_label_map="demo_out/data/flip_label_map.json",
-        short_side=72,
-        crop_size=64,
-        test_crop_size=64,
+        short_side=56,
+        crop_size=48,
+        test_crop_size=48,
         test_num_clips=8,
         test_crops=1,
         test_batch_size=8,
