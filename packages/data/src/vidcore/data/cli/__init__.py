@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from importlib import import_module
+
+from vidcore.core.cli import build_verb_parser, run_verb
 
 # verb -> module in this package; add a line to add a verb.
 VERBS: dict[str, str] = {
@@ -31,27 +32,11 @@ run `vidcore-data VERB --help` for each verb's options."""
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="vidcore-data",
-        description="Prepare video datasets: decode, convert, check, generate.",
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    sub = parser.add_subparsers(dest="verb", metavar="VERB")
-    for module in VERBS.values():
-        mod = import_module(f"{__name__}.{module}")
-        p = mod.add_parser(sub)
-        p.set_defaults(_run=mod.run)
-    return parser
+    return build_verb_parser("vidcore-data", "Prepare video datasets: decode, convert, check, generate.", EPILOG, __name__, VERBS.values())
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "_run", None):
-        parser.print_help()
-        return 2
-    return int(args._run(args) or 0)
+    return run_verb(build_parser(), argv)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from importlib import import_module
+
+from vidcore.core.cli import build_verb_parser, run_verb
 
 # verb -> module in this package
 VERBS: dict[str, str] = {
@@ -34,27 +35,11 @@ run `vidcore-recognition VERB --help` for each verb's options."""
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="vidcore-recognition",
-        description="Action recognition: list model presets, import MMAction2 checkpoints, train, test, infer.",
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    sub = parser.add_subparsers(dest="verb", metavar="VERB")
-    for module in VERBS.values():
-        mod = import_module(f"{__name__}.{module}")
-        p = mod.add_parser(sub)
-        p.set_defaults(_run=mod.run)
-    return parser
+    return build_verb_parser("vidcore-recognition", "Action recognition: list model presets, import MMAction2 checkpoints, train, test, infer.", EPILOG, __name__, VERBS.values())
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "_run", None):
-        parser.print_help()
-        return 2
-    return int(args._run(args) or 0)
+    return run_verb(build_parser(), argv)
 
 
 if __name__ == "__main__":

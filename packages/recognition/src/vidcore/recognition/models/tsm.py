@@ -20,12 +20,12 @@ import torch
 from torch import Tensor, nn
 
 from vidcore.core.checkpoint import remap_keys
-from vidcore.core.layers import NonLocalBlock, normal_init
+from vidcore.core.layers import NonLocalBlock
 
 from ..recognizer import IMAGENET_MEAN_255, IMAGENET_STD_255, Recognizer
 from ..registry import register_preset
 from .resnet import ResNet, block_out_channels
-from .tsn import Consensus, pool_frames, segment_consensus
+from .tsn import Consensus, TSNHead, pool_frames, segment_consensus
 
 __all__ = [
     "ResNetTSM",
@@ -194,8 +194,11 @@ class ResNetTSM(ResNet):
                         )
 
 
-class TSMHead(nn.Module):
+class TSMHead(TSNHead):
     """TSM head: spatial average pool -> dropout -> linear per frame -> consensus over frames.
+
+    The same parameters as :class:`TSNHead` (so MMAction2 keys map alike); it differs in its
+    defaults (dropout 0.5, init std 0.001) and in classifying each frame before the consensus.
 
     Args:
         in_channels: feature channels ``C``.
@@ -217,23 +220,7 @@ class TSMHead(nn.Module):
         consensus: Consensus = "avg",
         init_std: float = 0.001,
     ) -> None:
-        super().__init__()
-        if consensus not in ("avg", "max"):
-            raise ValueError(f"consensus must be 'avg' or 'max', got {consensus!r}")
-        self.in_channels = in_channels
-        self.consensus = consensus
-        self.init_std = init_std
-        self.dropout = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
-        self.fc_cls = nn.Linear(in_channels, num_classes)
-        normal_init(self.fc_cls, std=init_std)
-
-    @property
-    def num_classes(self) -> int:
-        return self.fc_cls.out_features
-
-    def reset_classifier(self, num_classes: int) -> None:
-        self.fc_cls = nn.Linear(self.in_channels, num_classes).to(self.fc_cls.weight.device)
-        normal_init(self.fc_cls, std=self.init_std)
+        super().__init__(in_channels, num_classes, dropout=dropout, consensus=consensus, init_std=init_std)
 
     def forward(self, x: Tensor) -> Tensor:
         scores = self.fc_cls(self.dropout(pool_frames(x)))  # (B, T, C) -> (B, T, K)
