@@ -3,7 +3,7 @@
 examples:
   python -m benchmarks --quick                 # every suite, small sizes (< 3 minutes)
   python -m benchmarks --only data,models      # two suites, full sizes
-  hatch run bench:all --quick                  # the same through hatch
+  hatch run bench --quick                      # the same through hatch
 """
 
 from __future__ import annotations
