@@ -15,6 +15,7 @@ import argparse
 import dataclasses
 import json
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -77,10 +78,9 @@ def run_demo(
     data = render_dataset(out / "data", SynthConfig(videos_per_class=videos_per_class), workers=os.cpu_count() or 1)
     labels = read_label_map(data / "label_map.txt").names
     exp = build_experiment(out, epochs=epochs, workers=workers, overrides=overrides or [])
-    # A fresh run each time: an old checkpoint in work_dir would otherwise be resumed.
+    # A fresh run each time: old checkpoints would be resumed and an old log.jsonl appended to.
     exp = dataclasses.replace(exp, trainer=dataclasses.replace(exp.trainer, resume=None))
-    for stale in Path(exp.work_dir).glob("*.pth"):
-        stale.unlink()
+    shutil.rmtree(exp.work_dir, ignore_errors=True)
 
     _banner(f"2/5 training {exp.model.preset} from scratch for {exp.trainer.max_epochs} epochs")
     train(exp)
