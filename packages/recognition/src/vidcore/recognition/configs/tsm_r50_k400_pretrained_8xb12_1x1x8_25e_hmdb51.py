@@ -1,5 +1,7 @@
 """TSM-R50, 8 segments, fine-tuned from Kinetics-400 on HMDB51 split 1 (51 classes), 25 epochs.
 
+The UCF101 recipe (same optimizer, schedule and views) with HMDB51's classes and paths.
+
 Run (the Kinetics checkpoint may be vidcore's or MMAction2's, e.g.
 tsm_r50_1x1x8_50e_kinetics400_rgb_20210701-68d582b4.pth from the MMAction2 model zoo; its
 400-class classifier is replaced by a new 51-class one):
@@ -18,37 +20,18 @@ instead of frame folders: ``--set data.format=video`` with a video list (``path 
 
 from __future__ import annotations
 
-from vidcore.core.trainer import OptimConfig, ScheduleConfig, TrainerConfig
-from vidcore.recognition.experiment import DataConfig, Experiment, ModelConfig
+import dataclasses
 
-config = Experiment(
-    model=ModelConfig(
-        preset="tsm_r50_1x1x8_kinetics400", num_classes=51, pretrained=None, pretrained_format="auto"
-    ),
-    data=DataConfig(
+from vidcore.recognition.configs.tsm_r50_k400_pretrained_8xb12_1x1x8_25e_ucf101 import config as ucf101
+
+config = dataclasses.replace(
+    ucf101,
+    model=dataclasses.replace(ucf101.model, num_classes=51),
+    data=dataclasses.replace(
+        ucf101.data,
         root="data/hmdb51/rawframes",
         train_list="data/hmdb51/hmdb51_train_split_1_rawframes.txt",
         val_list="data/hmdb51/hmdb51_val_split_1_rawframes.txt",
-        format="rawframes",
-        flip=False,
-        test_crops=1,
-        test_crop_size=224,
-    ),
-    trainer=TrainerConfig(
-        max_epochs=25,
-        batch_size=12,
-        val_batch_size=12,
-        num_workers=2,
-        optim=OptimConfig(
-            name="sgd",
-            lr=0.0015,
-            momentum=0.9,
-            weight_decay=1e-4,
-            lr_mult={"head.fc_cls.weight": 5.0, "head.fc_cls.bias": 10.0},
-            clip_grad_norm=20.0,
-        ),
-        schedule=ScheduleConfig(name="multistep", milestones=(10, 20), gamma=0.1),
-        best_metric="top1",
     ),
     work_dir="work_dirs/tsm_r50_k400_pretrained_8xb12_1x1x8_25e_hmdb51",
 )
