@@ -58,6 +58,18 @@ def test_preprocess_normalizes_in_0_255_units_and_lays_out() -> None:
     assert video.dtype == torch.uint8  # input untouched
 
 
+@pytest.mark.parametrize("layout", ["NCTHW", "NCHW"])
+def test_preprocess_of_a_channels_last_batch_is_the_same_and_contiguous(layout: str) -> None:
+    # collate_samples keeps the decoder's channels-last memory: (N, T, H, W, C) in memory
+    nthwc = torch.randint(0, 256, (2, 4, 5, 6, 3), dtype=torch.uint8)
+    channels_last = nthwc.permute(0, 1, 4, 2, 3)
+    assert not channels_last.is_contiguous()
+    model = _model(layout, num_segments=4)
+    got = model.preprocess(channels_last)
+    torch.testing.assert_close(got, model.preprocess(channels_last.contiguous()), rtol=0, atol=0)
+    assert got.is_contiguous()
+
+
 def test_preprocess_with_views_flattens_views_into_the_batch() -> None:
     video = torch.randint(0, 256, (2, 3, 4, 3, 5, 5), dtype=torch.uint8)  # (N, V, T, C, H, W)
     x = _model("NCTHW").preprocess(video)

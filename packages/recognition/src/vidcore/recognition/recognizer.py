@@ -146,8 +146,9 @@ class Recognizer(nn.Module):
         if self.input_layout == "NCTHW":
             # (N, [V,] T, C, H, W) -> (N*V, T, C, H, W) -> (N*V, C, T, H, W)
             return x.reshape(-1, t, c, h, w).permute(0, 2, 1, 3, 4).contiguous()
-        # (N, [V,] T, C, H, W) -> (N*V*T, C, H, W)
-        return x.reshape(-1, c, h, w)
+        # (N, [V,] T, C, H, W) -> (N*V*T, C, H, W), in the default memory layout (batches from
+        # collate_samples keep the decoder's channels-last memory)
+        return x.reshape(-1, c, h, w).contiguous()
 
     # ------------------------------------------------------------------ model
     def _segments(self, num_segments: int | None) -> int:

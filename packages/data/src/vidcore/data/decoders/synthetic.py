@@ -7,7 +7,7 @@ frame differs from every other and a wrong frame index shows up as a pixel misma
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from fractions import Fraction
 
 import numpy as np
@@ -41,6 +41,7 @@ def write_test_video(
     audio_rate: int | None = None,
     audio_freq: float = 440.0,
     faststart: bool = False,
+    x264_options: Mapping[str, str] | None = None,
 ) -> None:
     """Encode ``num_frames`` pattern frames.
 
@@ -56,6 +57,10 @@ def write_test_video(
         audio_rate: add a mono AAC (MP4/MKV) or PCM (AVI) sine track at this sample rate.
         audio_freq: sine frequency in Hz.
         faststart: MP4 with the index (moov) before the data.
+        x264_options: libx264 options used instead of the quick test settings (which fix the GOP
+            at ``gop`` frames, no scene-cut keyframes, ``bframes`` B-frames, crf 18, preset
+            veryfast/ultrafast). ``{"preset": "medium", "crf": "23"}`` with the default ``gop=250``
+            and ``bframes=3`` is what ``ffmpeg -c:v libx264`` writes by default.
     """
     import av
 
@@ -65,7 +70,9 @@ def write_test_video(
         vs = out.add_stream(codec, rate=fps)
         vs.width, vs.height, vs.pix_fmt = w, h, "yuv420p"
         vs.codec_context.gop_size = gop
-        if codec == "libx264":
+        if codec == "libx264" and x264_options is not None:
+            vs.codec_context.options = {"bf": str(bframes), **x264_options}
+        elif codec == "libx264":
             vs.codec_context.options = {
                 "preset": "ultrafast" if bframes == 0 else "veryfast",
                 "bf": str(bframes),
