@@ -131,12 +131,40 @@ def test_bytes_and_file_objects(generated_videos: dict[str, Path], reference_fra
         assert_exact(reader, truth, idx)
 
 
-@pytest.mark.parametrize("name", ["short_gop", "avi"])
-def test_threads_give_same_frames(generated_videos: dict[str, Path], name: str, reference_frames) -> None:
+@pytest.mark.parametrize("threads", [2, 3])
+@pytest.mark.parametrize("name", ["short_gop", "mkv", "vfr", "cut", "avi"])
+def test_threads_give_same_frames(
+    generated_videos: dict[str, Path], name: str, threads: int, reference_frames
+) -> None:
     path = generated_videos[name]
     truth = reference_frames(path)
-    with open_video(path, backend="pyav", num_threads=2) as reader:
-        assert_exact(reader, truth, probe_indices(len(truth), seed=3))
+    with open_video(path, backend="pyav", num_threads=threads) as reader:
+        for seed in (3, 4):
+            assert_exact(reader, truth, probe_indices(len(truth), seed=seed))
+    with open_video(path.read_bytes(), backend="pyav", num_threads=threads) as reader:
+        assert_exact(reader, truth, probe_indices(len(truth), seed=5))
+    with open(path, "rb") as fh, open_video(fh, backend="pyav", num_threads=threads) as reader:
+        assert_exact(reader, truth, probe_indices(len(truth), seed=6))  # one decoder: not reopenable
+
+
+def test_thread_groups_are_whole_keyframe_runs_of_similar_work(generated_videos: dict[str, Path]) -> None:
+    from vidcore.data.decoders import PyAVReader
+
+    with PyAVReader(generated_videos["short_gop"], num_threads=3) as reader:  # 60 frames, keyframe every 12
+        info = reader.info
+        assert len(info.key_pts) == 5
+        frames = np.array([1, 2, 13, 25, 26, 37, 49, 59])
+        groups = reader._thread_groups(info.frame_pts[frames])
+        # runs (by keyframe): {1, 2} {13} {25, 26} {37} {49, 59}; work from each keyframe to its
+        # last wanted frame: 3, 2, 3, 2, 12. No split beats 12 for the largest group, and two
+        # groups reach it: {3, 2, 3, 2} and {12}
+        assert groups == [(0, 6), (6, 8)]
+        # four runs of work 2: three threads cannot beat two groups of 4
+        assert reader._thread_groups(info.frame_pts[[1, 13, 25, 37]]) == [(0, 2), (2, 4)]
+        assert reader._thread_groups(info.frame_pts[[1, 13, 25]]) == [(0, 1), (1, 2), (2, 3)]
+        assert reader._thread_groups(info.frame_pts[[3, 5, 7]]) == [(0, 3)]  # one run: one thread
+    with PyAVReader(generated_videos["short_gop"], num_threads=1) as reader:
+        assert reader._thread_groups(info.frame_pts[frames]) == [(0, 8)]
 
 
 @pytest.mark.skipif("torchcodec" in available_backends(), reason="torchcodec is installed")

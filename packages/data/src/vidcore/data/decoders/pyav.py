@@ -29,8 +29,11 @@ count then needs one full decode (no RGB conversion), cached per file.
 
 from __future__ import annotations
 
+import itertools
 import os
+import threading
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -94,6 +97,31 @@ class StreamIndex:
 
 
 _INDEX_CACHE = LRUCache(4096)
+_POOL: tuple[int, ThreadPoolExecutor] | None = None  # (pid, pool): a forked child makes its own
+
+
+def _thread_pool(size: int) -> ThreadPoolExecutor:
+    """The process's decoding thread pool, grown to ``size`` threads."""
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None or _POOL[0] != os.getpid() or _POOL[1]._max_workers < size:
+            _POOL = (os.getpid(), ThreadPoolExecutor(max_workers=size, thread_name_prefix="vidcore-decode"))
+        return _POOL[1]
+
+
+_POOL_LOCK = threading.Lock()
+
+
+def _pack(work: list[int], limit: int) -> list[int]:
+    """Greedy contiguous packing of ``work`` items into groups of total <= ``limit`` (an item larger
+    than the limit gets its own group); returns the index of each group's first item."""
+    firsts, acc = [0], 0
+    for r, w in enumerate(work):
+        if acc and acc + w > limit:
+            firsts.append(r)
+            acc = 0
+        acc += w
+    return firsts
 
 
 def clear_cache() -> None:
@@ -187,15 +215,27 @@ class PyAVReader(VideoReader):
 
     Args:
         source: path, bytes of a whole file, or a seekable binary file object.
-        num_threads: FFmpeg decoding threads (1 is best for short random-access reads; more helps
-            long sequential decodes).
-        skip_nonref: do not decode unwanted non-reference frames (see ``_decode_iter``; only with
-            ``num_threads == 1``). Off gives the same frames, slower; it exists for measurements.
+        num_threads: decoding threads. In random-access (pts) mode a request whose frames lie after
+            several keyframes is split into up to ``num_threads`` groups of keyframe runs, each
+            decoded by its own single-threaded decoder on its own thread (file paths and bytes;
+            a file object is read by one decoder). In sequential mode (AVI and the like) they
+            are FFmpeg's decoding threads. 1 (the default) is the cheapest per clip; more only
+            shortens the wall time where CPUs would otherwise idle (few DataLoader workers,
+            multi-clip test sampling, inference).
+        skip_nonref: do not decode unwanted non-reference frames (see ``_decode_iter``). Off gives
+            the same frames, slower; it exists for measurements.
     """
 
     backend = "pyav"
 
-    def __init__(self, source: VideoSource, *, num_threads: int = 1, skip_nonref: bool = True) -> None:
+    def __init__(
+        self,
+        source: VideoSource,
+        *,
+        num_threads: int = 1,
+        skip_nonref: bool = True,
+        _info: StreamIndex | None = None,
+    ) -> None:
         check_path(source)
         self.skip_nonref = bool(skip_nonref)
         self.source = describe_source(source)
@@ -206,9 +246,10 @@ class PyAVReader(VideoReader):
         self._stream: Any = None
         self._reformatter: Any = None  # made on first use, kept for every frame of this reader
         self._rgb_options: dict[str, Any] = {"format": "rgb24", "threads": 1}
-        self._open()
         key = source_cache_key(source)
-        info = _INDEX_CACHE.get(key)
+        info = _info if _info is not None else _INDEX_CACHE.get(key)
+        self.info: StreamIndex | None = info  # type: ignore[assignment]
+        self._open()
         if info is None:
             try:
                 info = _build_index(self._container, self._stream, self.source)
@@ -216,8 +257,8 @@ class PyAVReader(VideoReader):
                 self.close()
                 raise
             _INDEX_CACHE.put(key, info)
+            self.info = info
             self._reopen()
-        self.info: StreamIndex = info
         if info.width <= 0 or info.height <= 0:
             self.close()
             raise VideoDecodeError(self.source, "the video stream has no frame size (not a decodable video)")
@@ -240,12 +281,18 @@ class PyAVReader(VideoReader):
             container.close()
             raise VideoDecodeError(self.source, "no video stream in the file")
         stream = container.streams.video[0]
-        if self._num_threads > 1:
-            stream.codec_context.thread_count = self._num_threads
+        if self._ffmpeg_threads() > 1:
+            stream.codec_context.thread_count = self._ffmpeg_threads()
             stream.codec_context.thread_type = "AUTO"
         else:
             stream.codec_context.thread_count = 1
         self._container, self._stream = container, stream
+
+    def _ffmpeg_threads(self) -> int:
+        """FFmpeg's threads for this reader's decoder: 1 in pts mode (threads decode keyframe runs
+        side by side instead, see ``_collect``), ``num_threads`` in sequential mode."""
+        info = self.info
+        return 1 if info is None or info.mode == "pts" else self._num_threads
 
     def _reopen(self) -> None:
         if self._container is not None:
@@ -292,7 +339,7 @@ class PyAVReader(VideoReader):
         else:
             self._container.seek(int(seek_ts), stream=self._stream, backward=True, any_frame=False)
         cc = self._stream.codec_context
-        skipping = keep_pts is not None and self._num_threads == 1
+        skipping = keep_pts is not None and self._ffmpeg_threads() == 1
         state = "DEFAULT"
         try:
             for packet in self._container.demux(self._stream):
@@ -417,6 +464,71 @@ class PyAVReader(VideoReader):
             self._collect(want_pts, buf, skip_nonref=False)  # rule out the skipping first
 
     def _collect(self, want_pts: np.ndarray, buf: np.ndarray, skip_nonref: bool) -> None:
+        groups = self._thread_groups(want_pts)
+        if len(groups) > 1:
+            self._collect_threaded(groups, want_pts, buf, skip_nonref)
+        else:
+            self._collect_serial(want_pts, buf, skip_nonref)
+
+    def _thread_groups(self, want_pts: np.ndarray) -> list[tuple[int, int]]:
+        """Split the sorted wanted frames into at most ``num_threads`` slices ``[j0, j1)`` of whole
+        keyframe runs with about equal decoding work each (frames from a run's keyframe to its last
+        wanted frame); one slice when threads cannot help."""
+        info = self.info
+        n = min(self._num_threads, len(want_pts))
+        if n < 2 or not isinstance(self._src, (str, os.PathLike, bytes, bytearray, memoryview)):
+            return [(0, len(want_pts))]
+        keys = np.searchsorted(info.key_pts, want_pts, side="right") - 1
+        starts = np.flatnonzero(np.diff(keys)) + 1  # first wanted frame of every run but the first
+        if starts.size == 0:
+            return [(0, len(want_pts))]
+        bounds = [0, *starts.tolist(), len(want_pts)]
+        frame_of = np.searchsorted(info.frame_pts, want_pts)
+        key_frame = np.searchsorted(info.frame_pts, info.key_pts[np.maximum(keys, 0)])
+        work = [int(frame_of[b - 1] - key_frame[a]) + 1 for a, b in itertools.pairwise(bounds)]
+        # the smallest largest-group work over contiguous splits into <= n groups (binary search)
+        lo, hi = max(work), sum(work)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if len(_pack(work, mid)) <= n:
+                hi = mid
+            else:
+                lo = mid + 1
+        firsts = _pack(work, lo)  # index of each group's first run
+        edges = [bounds[r] for r in firsts] + [len(want_pts)]
+        return list(itertools.pairwise(edges))
+
+    def _collect_threaded(
+        self, groups: list[tuple[int, int]], want_pts: np.ndarray, buf: np.ndarray, skip_nonref: bool
+    ) -> None:
+        """Decode each slice of ``groups`` on its own thread with its own decoder (this reader's for
+        the first); each writes only its rows of ``buf``. Every thread is finished before this
+        returns or raises."""
+        helpers = [PyAVReader(self._src, num_threads=1, skip_nonref=self.skip_nonref, _info=self.info)
+                   for _ in groups[1:]]  # fmt: skip
+        try:
+            pool = _thread_pool(len(groups) - 1)
+            futures = [
+                pool.submit(h._collect_serial, want_pts[a:b], buf[a:b], skip_nonref)
+                for h, (a, b) in zip(helpers, groups[1:], strict=True)
+            ]
+            first_error: BaseException | None = None
+            try:
+                a, b = groups[0]
+                self._collect_serial(want_pts[a:b], buf[a:b], skip_nonref)
+            except BaseException as exc:  # re-raised once the other threads are done
+                first_error = exc
+            for fut in futures:
+                exc = fut.exception()  # waits
+                if exc is not None and first_error is None:
+                    first_error = exc
+            if first_error is not None:
+                raise first_error
+        finally:
+            for h in helpers:
+                h.close()
+
+    def _collect_serial(self, want_pts: np.ndarray, buf: np.ndarray, skip_nonref: bool) -> None:
         keep = set(want_pts.tolist()) if skip_nonref else None
         j = 0
         while j < len(want_pts):
