@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import vidcore.data.annotations as A
-from vidcore.data.errors import AnnotationError
+from vidcore.data.errors import AnnotationError, AnnotationErrors
 
 SETTINGS = settings(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -193,6 +193,39 @@ def test_errors_name_file_line_and_expectation(
     assert (err.path, err.line) == (str(path), line)
     assert expect in err.message
     assert str(err).startswith(f"{path}:{line}: ")
+
+
+@pytest.mark.parametrize(
+    ("reader", "text", "bad_lines"),
+    [
+        (lambda p: A.read_rawframe_list(p), "a 3 1\nb x 2\nc 4 0\nd\ne 5 cat\n", [2, 4, 5]),
+        (lambda p: A.read_video_list(p), "a.mp4 1\nb.mp4 x\nc.mp4 2\nd.mp4 -1\n", [2, 4]),
+        (lambda p: A.read_audio_list(p), "a.npy 10\nb.npy 10 1\nc.npy 10\n", [1, 3]),
+        (lambda p: A.read_ava_csv(p), "v,0902,0.1,0.1,0.5,0.5,3\nv,0902\nv,x,0.1,0.1,0.5,0.5,3\n", [2, 3]),
+        (lambda p: A.read_excluded_timestamps(p), "v\nv,0902\nv,a\n", [1, 3]),
+    ],
+)
+def test_every_malformed_line_is_reported_at_once(tmp_path: Path, reader, text: str, bad_lines: list[int]) -> None:
+    path = tmp_path / "bad.txt"
+    path.write_text(text)
+    with pytest.raises(AnnotationErrors) as info:
+        reader(path)
+    err = info.value
+    assert err.lines == bad_lines
+    assert all(e.path == str(path) for e in err.errors)
+    assert str(err).startswith(f"{path}: {len(bad_lines)} malformed lines:")
+    for n in bad_lines:
+        assert f"{path}:{n}: " in str(err)
+    assert isinstance(err, AnnotationError)  # one except clause still catches both
+
+
+def test_a_file_in_another_format_stops_after_the_limit(tmp_path: Path) -> None:
+    path = tmp_path / "wrong_format.txt"
+    path.write_text("".join(f"clip{i}.mp4,{i},0.1,0.1,0.5,0.5,3\n" for i in range(3 * AnnotationErrors.LIMIT)))
+    with pytest.raises(AnnotationErrors, match="is it the right format") as info:
+        A.read_rawframe_list(path)  # an AVA csv has no whitespace-separated fields
+    assert info.value.lines == list(range(1, AnnotationErrors.LIMIT + 1))
+    assert f"... and {AnnotationErrors.LIMIT - AnnotationErrors.SHOWN} more" in str(info.value)
 
 
 def test_missing_and_binary_files(tmp_path: Path) -> None:

@@ -25,6 +25,28 @@ class AnnotationError(DataError, ValueError):
         super().__init__(f"{where}: {message}")
 
 
+class AnnotationErrors(AnnotationError):
+    """Several malformed lines in one file, reported together so they can be fixed in one pass.
+
+    ``errors`` holds one ``AnnotationError`` per line (``lines`` their numbers); the message lists
+    them. A reader stops collecting after ``LIMIT`` bad lines (usually a file in another format).
+    """
+
+    LIMIT = 100
+    SHOWN = 20
+
+    def __init__(self, path: str | PathLike[str] | None, errors: list[AnnotationError], *, stopped: bool = False) -> None:
+        self.errors = list(errors)
+        shown = "\n".join(f"  {e}" for e in self.errors[: self.SHOWN])
+        more = f"\n  ... and {len(self.errors) - self.SHOWN} more" if len(self.errors) > self.SHOWN else ""
+        stop = f" (stopped after {len(self.errors)}: is it the right format?)" if stopped else ""
+        super().__init__(path, None, f"{len(self.errors)} malformed lines{stop}:\n{shown}{more}")
+
+    @property
+    def lines(self) -> list[int | None]:
+        return [e.line for e in self.errors]
+
+
 class VideoDecodeError(DataError):
     """A video that cannot be opened or decoded: missing, empty, truncated, not a video, bad index."""
 

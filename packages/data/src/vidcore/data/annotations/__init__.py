@@ -1,5 +1,7 @@
 """Annotation formats: typed records that remember their source ``(file, line)``, readers that
-raise ``AnnotationError(path, line, message)`` saying what was expected, and writers.
+raise ``AnnotationError(path, line, message)`` saying what was expected, and writers. The
+line-based lists and csv files are read to the end first: several bad lines raise one
+``AnnotationErrors`` (a subclass) listing every one, so a file is fixed in one pass.
 
 Text formats count lines from 1; for pickles and JSON lists/objects the second element of
 ``source`` is the record's index in the file.

@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from os import PathLike
 from pathlib import Path
 
-from vidcore.data.errors import AnnotationError
+from vidcore.data.errors import AnnotationError, AnnotationErrors
 
 PathArg = str | PathLike[str]
 Source = tuple[str, int]
@@ -38,6 +39,41 @@ def iter_lines(path: PathArg, *, skip_comments: bool = False) -> Iterator[tuple[
         if not text or (skip_comments and text.startswith("#")):
             continue
         yield number, text
+
+
+class LineErrors:
+    """Collect the malformed lines of one file, so a reader reports them all at once::
+
+        errors = LineErrors(path)
+        for number, text in iter_lines(path):
+            with errors.on_line():
+                ...  # parse; raise AnnotationError on a bad line
+        errors.raise_if_any()
+
+    One bad line re-raises its own ``AnnotationError``; several raise one ``AnnotationErrors``.
+    Parsing stops at ``AnnotationErrors.LIMIT`` bad lines.
+    """
+
+    def __init__(self, path: PathArg) -> None:
+        self.path = path
+        self.errors: list[AnnotationError] = []
+
+    @contextmanager
+    def on_line(self) -> Iterator[None]:
+        try:
+            yield
+        except AnnotationErrors:
+            raise
+        except AnnotationError as exc:
+            self.errors.append(exc)
+            if len(self.errors) >= AnnotationErrors.LIMIT:
+                raise AnnotationErrors(self.path, self.errors, stopped=True) from None
+
+    def raise_if_any(self) -> None:
+        if len(self.errors) == 1:
+            raise self.errors[0]
+        if self.errors:
+            raise AnnotationErrors(self.path, self.errors)
 
 
 def parse_int(token: str, path: PathArg, line: int, what: str, *, minimum: int | None = None) -> int:

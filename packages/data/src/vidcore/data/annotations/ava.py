@@ -19,6 +19,7 @@ from typing import Literal
 import numpy as np
 
 from vidcore.data.annotations._common import (
+    LineErrors,
     PathArg,
     Source,
     atomic_write_text,
@@ -85,32 +86,35 @@ def read_ava_csv(path: PathArg, *, kind: Literal["auto", "gt", "pred"] = "auto")
     an integer as ``person_id`` and one holding a decimal number as ``score``. A 7-column line has
     neither."""
     records = []
+    errors = LineErrors(path)
     for number, text in iter_lines(path):
-        cols = [c.strip() for c in text.split(",")]
-        if len(cols) not in (7, 8):
-            raise AnnotationError(
-                path,
-                number,
-                f"expected 'video_id,timestamp,x1,y1,x2,y2,action_id[,person_id|score]', got {len(cols)} columns",
-            )
-        ts = parse_int(cols[1], path, number, "timestamp (seconds)", minimum=0)
-        box = tuple(parse_float(c, path, number, "box coordinate") for c in cols[2:6])
-        x1, y1, x2, y2 = box
-        if not (0.0 <= x1 <= x2 <= 1.0 and 0.0 <= y1 <= y2 <= 1.0):
-            raise AnnotationError(
-                path,
-                number,
-                f"expected a normalised box with 0 <= x1 <= x2 <= 1 and 0 <= y1 <= y2 <= 1, got {box}",
-            )
-        action = parse_int(cols[6], path, number, "action_id", minimum=0)
-        person = score = None
-        if len(cols) == 8:
-            is_score = kind == "pred" or (kind == "auto" and not cols[7].lstrip("-").isdigit())
-            if is_score:
-                score = parse_float(cols[7], path, number, "score")
-            else:
-                person = parse_int(cols[7], path, number, "person_id")
-        records.append(AVABoxRecord(cols[0], ts, box, action, person, score, (str(path), number)))  # type: ignore[arg-type]
+        with errors.on_line():
+            cols = [c.strip() for c in text.split(",")]
+            if len(cols) not in (7, 8):
+                raise AnnotationError(
+                    path,
+                    number,
+                    f"expected 'video_id,timestamp,x1,y1,x2,y2,action_id[,person_id|score]', got {len(cols)} columns",
+                )
+            ts = parse_int(cols[1], path, number, "timestamp (seconds)", minimum=0)
+            box = tuple(parse_float(c, path, number, "box coordinate") for c in cols[2:6])
+            x1, y1, x2, y2 = box
+            if not (0.0 <= x1 <= x2 <= 1.0 and 0.0 <= y1 <= y2 <= 1.0):
+                raise AnnotationError(
+                    path,
+                    number,
+                    f"expected a normalised box with 0 <= x1 <= x2 <= 1 and 0 <= y1 <= y2 <= 1, got {box}",
+                )
+            action = parse_int(cols[6], path, number, "action_id", minimum=0)
+            person = score = None
+            if len(cols) == 8:
+                is_score = kind == "pred" or (kind == "auto" and not cols[7].lstrip("-").isdigit())
+                if is_score:
+                    score = parse_float(cols[7], path, number, "score")
+                else:
+                    person = parse_int(cols[7], path, number, "person_id")
+            records.append(AVABoxRecord(cols[0], ts, box, action, person, score, (str(path), number)))  # type: ignore[arg-type]
+    errors.raise_if_any()
     return records
 
 
@@ -193,15 +197,18 @@ def write_ava_proposals(proposals: dict[str, np.ndarray], path: PathArg) -> None
 def read_excluded_timestamps(path: PathArg) -> list[ExcludedTimestamp]:
     """Parse ``video_id,timestamp`` lines."""
     out = []
+    errors = LineErrors(path)
     for number, text in iter_lines(path):
-        cols = [c.strip() for c in text.split(",")]
-        if len(cols) != 2:
-            raise AnnotationError(path, number, f"expected 'video_id,timestamp', got {text!r}")
-        out.append(
-            ExcludedTimestamp(
-                cols[0], parse_int(cols[1], path, number, "timestamp", minimum=0), (str(path), number)
+        with errors.on_line():
+            cols = [c.strip() for c in text.split(",")]
+            if len(cols) != 2:
+                raise AnnotationError(path, number, f"expected 'video_id,timestamp', got {text!r}")
+            out.append(
+                ExcludedTimestamp(
+                    cols[0], parse_int(cols[1], path, number, "timestamp", minimum=0), (str(path), number)
+                )
             )
-        )
+    errors.raise_if_any()
     return out
 
 

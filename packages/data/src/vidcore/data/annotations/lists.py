@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from vidcore.data.annotations._common import (
+    LineErrors,
     PathArg,
     Source,
     atomic_write_text,
@@ -113,14 +114,17 @@ def read_rawframe_list(
     records = []
     need = 3 if with_offset else 2
     layout = "frame_dir offset total_frames label" if with_offset else "frame_dir total_frames label"
+    errors = LineErrors(path)
     for number, text in iter_lines(path):
-        tokens = text.split()
-        if len(tokens) < need:
-            raise AnnotationError(path, number, f"expected '{layout} [label ...]', got {text!r}")
-        offset = parse_int(tokens[1], path, number, "offset", minimum=0) if with_offset else 0
-        total = parse_int(tokens[need - 1], path, number, "total_frames", minimum=0)
-        labels = _labels(tokens[need:], path, number, multi_label, required=False)
-        records.append(RawframeRecord(tokens[0], total, labels, offset, (str(path), number)))
+        with errors.on_line():
+            tokens = text.split()
+            if len(tokens) < need:
+                raise AnnotationError(path, number, f"expected '{layout} [label ...]', got {text!r}")
+            offset = parse_int(tokens[1], path, number, "offset", minimum=0) if with_offset else 0
+            total = parse_int(tokens[need - 1], path, number, "total_frames", minimum=0)
+            labels = _labels(tokens[need:], path, number, multi_label, required=False)
+            records.append(RawframeRecord(tokens[0], total, labels, offset, (str(path), number)))
+    errors.raise_if_any()
     return records
 
 
@@ -143,10 +147,13 @@ def read_video_list(
 ) -> list[VideoRecord]:
     """Parse a video list ``path label [label ...]``; ``delimiter=None`` splits on any whitespace."""
     records = []
+    errors = LineErrors(path)
     for number, text in iter_lines(path):
-        tokens = [t for t in text.split(delimiter) if t] if delimiter is None else text.split(delimiter)
-        labels = _labels(tokens[1:], path, number, multi_label, required=False)
-        records.append(VideoRecord(tokens[0], labels, (str(path), number)))
+        with errors.on_line():
+            tokens = [t for t in text.split(delimiter) if t] if delimiter is None else text.split(delimiter)
+            labels = _labels(tokens[1:], path, number, multi_label, required=False)
+            records.append(VideoRecord(tokens[0], labels, (str(path), number)))
+    errors.raise_if_any()
     return records
 
 
@@ -163,15 +170,18 @@ def write_video_list(records: Iterable[VideoRecord], path: PathArg, *, delimiter
 def read_audio_list(path: PathArg, *, multi_label: bool = False) -> list[AudioRecord]:
     """Parse an audio (feature) list ``file total_frames label [label ...]``; a label is required."""
     records = []
+    errors = LineErrors(path)
     for number, text in iter_lines(path):
-        tokens = text.split()
-        if len(tokens) < 3:
-            raise AnnotationError(
-                path, number, f"expected 'file total_frames label [label ...]', got {text!r}"
-            )
-        total = parse_int(tokens[1], path, number, "total_frames", minimum=0)
-        labels = _labels(tokens[2:], path, number, multi_label, required=True)
-        records.append(AudioRecord(tokens[0], total, labels, (str(path), number)))
+        with errors.on_line():
+            tokens = text.split()
+            if len(tokens) < 3:
+                raise AnnotationError(
+                    path, number, f"expected 'file total_frames label [label ...]', got {text!r}"
+                )
+            total = parse_int(tokens[1], path, number, "total_frames", minimum=0)
+            labels = _labels(tokens[2:], path, number, multi_label, required=True)
+            records.append(AudioRecord(tokens[0], total, labels, (str(path), number)))
+    errors.raise_if_any()
     return records
 
 
@@ -210,20 +220,23 @@ def read_rawvideo_list(path: PathArg) -> list[RawVideoRecord]:
                     p, None, f"record {i}: expected video_dir, label, num_clips, positive_clip_inds ({exc!r})"
                 ) from None
         return records
+    errors = LineErrors(p)
     for number, text in iter_lines(p):
-        tokens = text.split()
-        if len(tokens) < 3:
-            raise AnnotationError(
-                p, number, f"expected 'video_dir label num_clips [positive_clip ...]', got {text!r}"
-            )
-        label = parse_int(tokens[1], p, number, "label", minimum=0)
-        num_clips = parse_int(tokens[2], p, number, "num_clips", minimum=1)
-        pos = tuple(parse_int(t, p, number, "positive clip index", minimum=0) for t in tokens[3:])
-        if any(x >= num_clips for x in pos):
-            raise AnnotationError(
-                p, number, f"expected positive clip indices < num_clips={num_clips}, got {pos}"
-            )
-        records.append(RawVideoRecord(tokens[0], label, num_clips, pos, (str(p), number)))
+        with errors.on_line():
+            tokens = text.split()
+            if len(tokens) < 3:
+                raise AnnotationError(
+                    p, number, f"expected 'video_dir label num_clips [positive_clip ...]', got {text!r}"
+                )
+            label = parse_int(tokens[1], p, number, "label", minimum=0)
+            num_clips = parse_int(tokens[2], p, number, "num_clips", minimum=1)
+            pos = tuple(parse_int(t, p, number, "positive clip index", minimum=0) for t in tokens[3:])
+            if any(x >= num_clips for x in pos):
+                raise AnnotationError(
+                    p, number, f"expected positive clip indices < num_clips={num_clips}, got {pos}"
+                )
+            records.append(RawVideoRecord(tokens[0], label, num_clips, pos, (str(p), number)))
+    errors.raise_if_any()
     return records
 
 

@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from vidcore.data.annotations._common import PathArg, iter_lines, load_json, parse_int
+from vidcore.data.annotations._common import LineErrors, PathArg, iter_lines, load_json, parse_int
 from vidcore.data.annotations.labelmap import LabelMap, read_label_map
 from vidcore.data.annotations.lists import VideoRecord
 from vidcore.data.errors import AnnotationError
@@ -48,25 +48,28 @@ def read_ucf101_split(split_dir: PathArg, split: int = 1) -> OfficialSplit:
     def read(name: str, labelled: bool) -> list[VideoRecord]:
         path = d / name
         out = []
+        errors = LineErrors(path)
         for number, text in iter_lines(path):
-            parts = text.split()
-            cls = parts[0].split("/")[0]
-            if cls not in by_name:
-                raise AnnotationError(
-                    path,
-                    number,
-                    f"expected 'Class/video.avi' with a class from classInd.txt, got {parts[0]!r}",
-                )
-            label = by_name[cls]
-            if labelled and len(parts) > 1:
-                given = parse_int(parts[1], path, number, "1-based label", minimum=1) - 1
-                if given != label:
+            with errors.on_line():
+                parts = text.split()
+                cls = parts[0].split("/")[0]
+                if cls not in by_name:
                     raise AnnotationError(
                         path,
                         number,
-                        f"label {given + 1} disagrees with the folder {cls!r} (class {label + 1})",
+                        f"expected 'Class/video.avi' with a class from classInd.txt, got {parts[0]!r}",
                     )
-            out.append(VideoRecord(parts[0], (label,), (str(path), number)))
+                label = by_name[cls]
+                if labelled and len(parts) > 1:
+                    given = parse_int(parts[1], path, number, "1-based label", minimum=1) - 1
+                    if given != label:
+                        raise AnnotationError(
+                            path,
+                            number,
+                            f"label {given + 1} disagrees with the folder {cls!r} (class {label + 1})",
+                        )
+                out.append(VideoRecord(parts[0], (label,), (str(path), number)))
+        errors.raise_if_any()
         return out
 
     return OfficialSplit(
@@ -89,19 +92,22 @@ def read_hmdb51_split(split_dir: PathArg, split: int = 1) -> OfficialSplit:
     for path in files:
         cls = _HMDB_FILE.match(path.name).group(1)  # type: ignore[union-attr]
         label = classes.index(cls)
+        errors = LineErrors(path)
         for number, text in iter_lines(path):
-            parts = text.split()
-            if len(parts) != 2 or parts[1] not in ("0", "1", "2"):
-                raise AnnotationError(
-                    path,
-                    number,
-                    f"expected 'video.avi F' with F in 0 (unused), 1 (train), 2 (test), got {text!r}",
-                )
-            rec = VideoRecord(f"{cls}/{parts[0]}", (label,), (str(path), number))
-            if parts[1] == "1":
-                train.append(rec)
-            elif parts[1] == "2":
-                val.append(rec)
+            with errors.on_line():
+                parts = text.split()
+                if len(parts) != 2 or parts[1] not in ("0", "1", "2"):
+                    raise AnnotationError(
+                        path,
+                        number,
+                        f"expected 'video.avi F' with F in 0 (unused), 1 (train), 2 (test), got {text!r}",
+                    )
+                rec = VideoRecord(f"{cls}/{parts[0]}", (label,), (str(path), number))
+                if parts[1] == "1":
+                    train.append(rec)
+                elif parts[1] == "2":
+                    val.append(rec)
+        errors.raise_if_any()
     return OfficialSplit(train, val, label_map)
 
 

@@ -258,7 +258,7 @@ class PyAVReader(VideoReader):
                 raise
             _INDEX_CACHE.put(key, info)
             self.info = info
-            self._reopen()
+            # No reopen: every decode seeks first (pts mode) or reopens itself (sequential mode).
         if info.width <= 0 or info.height <= 0:
             self.close()
             raise VideoDecodeError(self.source, "the video stream has no frame size (not a decodable video)")
