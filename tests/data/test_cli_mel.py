@@ -89,6 +89,19 @@ def test_bad_arguments_exit_2(tmp_path, capsys):
     write_sine(b / "same.wav", 100.0, seconds=0.1)
     assert main(["mel", str(a / "same.wav"), str(b / "same.wav"), "--out", str(tmp_path / "o")]) == 2
     assert "would both write" in capsys.readouterr().err
+    assert main(["mel", str(a / "same.wav")]) == 2  # no output folder
+    assert "mel SRC... OUT" in capsys.readouterr().err
+
+
+def test_output_folder_as_last_positional_like_the_other_verbs(tmp_path):
+    a = tmp_path / "in"
+    a.mkdir()
+    write_sine(a / "x.wav", 440.0, seconds=0.2)
+    write_sine(a / "y.wav", 880.0, seconds=0.2)
+    assert main(["mel", str(a / "x.wav"), str(a / "y.wav"), str(tmp_path / "pos"), "--no-progress"]) == 0
+    assert main(["mel", str(a / "x.wav"), str(a / "y.wav"), "--out", str(tmp_path / "opt"), "--no-progress"]) == 0
+    for name in ("x.npy", "y.npy"):
+        assert np.array_equal(np.load(tmp_path / "pos" / name), np.load(tmp_path / "opt" / name))
 
 
 def test_fixture_video_audio_track(conformance_root, tmp_path, capsys):

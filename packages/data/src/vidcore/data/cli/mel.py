@@ -1,4 +1,5 @@
-"""``vidcore-data mel INPUT... --out DIR``: audio or video files to log-mel feature ``.npy`` files.
+"""``vidcore-data mel SRC... OUT`` (or ``SRC... --out OUT``): audio or video files to log-mel
+feature ``.npy`` files.
 
 The features are MMAction2's (``tools/data/build_audio_features.py``): ``(T, 80)`` float32 in [0, 1],
 one row per 16 ms at 16 kHz; see ``vidcore.data.transforms.audio``. Each output is written to a
@@ -16,9 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 EXAMPLES = """examples:
-  vidcore-data mel data/kinetics400/videos_train --out data/kinetics400/audio_feature_train --workers 8
-  vidcore-data mel clips/*.wav --out mels/                    # explicit files
-  vidcore-data mel audios/ --out mels/ --ext wav,m4a --n-mels 64 --hop 160 --n-fft 400
+  vidcore-data mel data/kinetics400/videos_train data/kinetics400/audio_feature_train --workers 8
+  vidcore-data mel clips/*.wav --out mels/                    # explicit files; OUT as an option
+  vidcore-data mel audios/ mels/ --ext wav,m4a --n-mels 64 --hop 160 --n-fft 400
+
+The last positional argument is the output folder, as for the other verbs (src out), unless --out
+gives it.
 
 Directories are searched recursively for the extensions of --ext; outputs keep the path relative
 to the directory (a/b.mp4 -> OUT/a/b.npy), explicit files go straight into OUT (b.npy).
@@ -57,8 +61,14 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     d = MelSettings()
-    p.add_argument("inputs", nargs="+", help="audio/video files or directories (searched recursively)")
-    p.add_argument("--out", required=True, help="output directory (created if missing)")
+    p.add_argument(
+        "inputs",
+        nargs="+",
+        metavar="SRC... OUT",
+        help="audio/video files or directories (searched recursively), then the output directory "
+        "(created if missing) unless --out is given",
+    )
+    p.add_argument("--out", default=None, help="output directory (then every positional is a source)")
     p.add_argument(
         "--ext", default=DEFAULT_EXTS, help=f"extensions searched in directories (default {DEFAULT_EXTS})"
     )
@@ -138,6 +148,13 @@ def run(args: argparse.Namespace) -> int:
         sample_rate=args.sample_rate, n_fft=args.n_fft, hop_length=args.hop, n_mels=args.n_mels,
         fmin=args.fmin, fmax=args.fmax, normalize_rms=not args.peak_normalize,
     )  # fmt: skip
+    inputs, out = list(args.inputs), args.out
+    if out is None:
+        if len(inputs) < 2:
+            print("vidcore-data mel: give the output folder: mel SRC... OUT (or --out OUT)", file=sys.stderr)
+            return 2
+        inputs, out = inputs[:-1], inputs[-1]
+    args.out = out
     try:
         if settings.fmax > settings.sample_rate / 2 or settings.fmin >= settings.fmax:
             raise ValueError(
@@ -147,7 +164,7 @@ def run(args: argparse.Namespace) -> int:
             raise ValueError(
                 f"need an even --n-fft >= --hop >= 1, got {settings.n_fft}, {settings.hop_length}"
             )
-        jobs = collect_jobs(args.inputs, args.out, args.ext.split(","))
+        jobs = collect_jobs(inputs, out, args.ext.split(","))
     except (FileNotFoundError, ValueError) as exc:
         print(f"vidcore-data mel: {exc}", file=sys.stderr)
         return 2

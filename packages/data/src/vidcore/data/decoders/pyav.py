@@ -97,19 +97,25 @@ class StreamIndex:
 
 
 _INDEX_CACHE = LRUCache(4096)
-_POOL: tuple[int, ThreadPoolExecutor] | None = None  # (pid, pool): a forked child makes its own
+_POOL: ThreadPoolExecutor | None = None  # decoding threads for num_threads > 1, made on first use
+_POOL_LOCK = threading.Lock()
 
 
 def _thread_pool(size: int) -> ThreadPoolExecutor:
     """The process's decoding thread pool, grown to ``size`` threads."""
     global _POOL
     with _POOL_LOCK:
-        if _POOL is None or _POOL[0] != os.getpid() or _POOL[1]._max_workers < size:
-            _POOL = (os.getpid(), ThreadPoolExecutor(max_workers=size, thread_name_prefix="vidcore-decode"))
-        return _POOL[1]
+        if _POOL is None or _POOL._max_workers < size:
+            _POOL = ThreadPoolExecutor(max_workers=size, thread_name_prefix="vidcore-decode")
+        return _POOL
 
 
-_POOL_LOCK = threading.Lock()
+def _forget_pool_after_fork() -> None:  # a forked DataLoader worker has none of the parent's threads
+    global _POOL, _POOL_LOCK
+    _POOL, _POOL_LOCK = None, threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_pool_after_fork)
 
 
 def _pack(work: list[int], limit: int) -> list[int]:
