@@ -278,17 +278,23 @@ def test_decord_bad_files_in_subprocess(bad_files) -> None:
     assert proc.stdout.split().count("TYPED") == len(paths), proc.stdout
 
 
-def test_index_disagreement_falls_back_to_sequential(generated_videos: dict[str, Path], reference_frames) -> None:
+@pytest.mark.parametrize("threads", [1, 2])
+def test_index_disagreement_falls_back_to_sequential(
+    generated_videos: dict[str, Path], reference_frames, threads: int
+) -> None:
     """If the decoder produces a timestamp the packet index lacks, the reader must notice and
-    switch the file to sequential mode, still returning the right frames."""
+    switch the file to sequential mode, still returning the right frames (with 2 threads the
+    disagreement surfaces in a helper thread decoding the last keyframe run)."""
     from vidcore.data.decoders import clear_cache
 
     path = generated_videos["short_gop"]
     truth = reference_frames(path)
     clear_cache()
     try:
-        reader = PyAVReader(path)
+        reader = PyAVReader(path, num_threads=threads)
         reader.info.pts_set = frozenset(sorted(reader.info.pts_set)[:-10])  # corrupt the cached index
+        if threads > 1:
+            assert len(reader._thread_groups(reader.info.frame_pts[[3, 40, 55]])) == 2
         assert_exact(reader, truth, np.array([55, 3, 40]))
         assert reader.info.mode == "sequential" and "disagreed" in reader.info.reason
         assert reader.num_frames == len(truth)
