@@ -166,8 +166,8 @@ def run_decode_benchmark(
             cells = {"pyav": (_reader_fn(lambda p=path: PyAVReader(p)), True)}
             if "decord" in backends:
                 cells["decord"] = (_reader_fn(lambda p=path: DecordReader(p, require_exact=False)), not decord_reason)
-            if "torchcodec" in backends:
-                cells["torchcodec"] = (_reader_fn(lambda p=path: TorchCodecReader(p)), True)
+            if "torchcodec" in backends and info.mode == "pts":  # it refuses the others (not exact there)
+                cells["torchcodec"] = (_reader_fn(lambda p=path, i=info: TorchCodecReader(p, _info=i)), True)
             with open_video(path) as r:
                 meta[name]["auto_backend"] = r.backend
             baseline_path = path

@@ -46,10 +46,22 @@ def assert_exact(reader, truth: list[np.ndarray], indices: np.ndarray) -> None:
         assert np.array_equal(frames[j].numpy(), truth[i]), f"{reader.source}: frame {i} differs ({reader.backend})"
 
 
+def torchcodec_exact(path: Path) -> bool:
+    """Whether ``TorchCodecReader`` accepts the file (it refuses where it is not exact)."""
+    from vidcore.data.decoders import TorchCodecReader
+
+    try:
+        TorchCodecReader(path).close()
+    except VideoDecodeError as exc:
+        assert "not frame-exact" in str(exc), exc
+        return False
+    return True
+
+
 def backends_for(path: Path) -> list[str]:
     """Each installed backend that should be exact on this file (auto, in any order, picks one)."""
     names = ["pyav"]
-    if "torchcodec" in available_backends():
+    if "torchcodec" in available_backends() and torchcodec_exact(path):
         names.append("torchcodec")
     if "decord" in available_backends() and decord_exactness(path)[0]:
         names.append("decord")
@@ -165,6 +177,24 @@ def test_thread_groups_are_whole_keyframe_runs_of_similar_work(generated_videos:
         assert reader._thread_groups(info.frame_pts[[3, 5, 7]]) == [(0, 3)]  # one run: one thread
     with PyAVReader(generated_videos["short_gop"], num_threads=1) as reader:
         assert reader._thread_groups(info.frame_pts[frames]) == [(0, 8)]
+
+
+@pytest.mark.skipif("torchcodec" not in available_backends(), reason="torchcodec is not installed")
+def test_torchcodec_refused_where_not_exact(generated_videos: dict[str, Path]) -> None:
+    from vidcore.data.decoders import TorchCodecReader
+
+    with pytest.raises(VideoDecodeError, match=r"not frame-exact.*backend='pyav'"):
+        TorchCodecReader(generated_videos["avi"])  # AVI: no trustworthy timestamps
+    with open(generated_videos["avi"], "rb") as fh, pytest.raises(VideoDecodeError, match="not frame-exact"):
+        TorchCodecReader(fh)
+    with open(generated_videos["cut"], "rb") as fh, TorchCodecReader(fh) as reader:  # rewound after indexing
+        assert reader.num_frames == 110
+    with open_video(generated_videos["short_gop"], auto_order=("torchcodec", "pyav")) as reader:
+        assert reader.backend == "torchcodec"
+    with open_video(generated_videos["avi"], auto_order=("torchcodec", "pyav")) as reader:
+        assert reader.backend == "pyav"
+    with open_video(generated_videos["short_gop"]) as reader:  # the default order prefers PyAV
+        assert reader.backend == "pyav"
 
 
 @pytest.mark.skipif("torchcodec" in available_backends(), reason="torchcodec is installed")

@@ -4,16 +4,19 @@
 decodes the whole file in presentation order. ``backend="auto"`` goes through ``AUTO_ORDER`` and
 takes the first backend that is installed and exact for this file:
 
-- "torchcodec" (exact seek mode), when it imports and its frame count agrees with PyAV's index
-  (the team measured it fastest or tied where FFmpeg shared libraries exist);
 - "pyav": always exact (see ``pyav``), so backends after it are only reached through a custom order;
+- "torchcodec" (exact seek mode), for files in timestamp mode whose frame count it gives equal to
+  PyAV's (see ``torchcodec_backend``);
 - "decord", when the file passes ``decord_backend.exactness_from_index`` (no edit list, pts from 0,
   constant rate, consistent counts; otherwise skipped).
 
-PyAV comes before decord because it is faster here once it skips unwanted non-reference frames
-(benchmarks/data/bench_decode.py, 2 cores, clips/s PyAV vs decord: TSN 1x1x8 on a GOP-250 10 s
-340x256 file 4.9 vs 3.8, on its GOP-16 copy 14.4 vs 10.1; on fixture test.mp4 3.6 vs 2.3). Pass
-``auto_order=("decord", "pyav")`` (or set ``AUTO_ORDER``) to prefer decord where it is exact.
+PyAV comes first because it is the fastest here once it skips unwanted non-reference frames.
+benchmarks/results/decode-2026-11-22.json (2 cores; train clips, opened per clip, methods taking
+turns clip by clip), clips/s for TSN 1x1x8 / SlowFast 32x2, PyAV vs decord vs torchcodec 0.17
+(FFmpeg 5.1, one thread): GOP-250 10 s 340x256 file 11.2 / 14.4 vs 6.8 / 8.7 vs 7.5 / 10.3; its
+GOP-16 copy 26.7 / 23.4 vs 16.1 / 16.1 vs 20.2 / 21.0; fixture test.mp4 7.3 / 8.3 vs 4.0 / 5.0 vs
+4.2 / 5.6. Pass e.g. ``auto_order=("decord", "pyav")`` (or set ``AUTO_ORDER``) to prefer another
+backend where it is exact.
 
 Bytes and file objects go to PyAV (or torchcodec). A folder goes to ``RawFrameReader`` with the
 MMAction2 defaults (``img_{:05d}.jpg`` from 1).
@@ -38,7 +41,7 @@ from vidcore.data.decoders.torchcodec_backend import TorchCodecReader, torchcode
 from vidcore.data.errors import VideoDecodeError
 
 BACKENDS = ("auto", "pyav", "decord", "torchcodec", "rawframes")
-AUTO_ORDER: tuple[str, ...] = ("torchcodec", "pyav", "decord")
+AUTO_ORDER: tuple[str, ...] = ("pyav", "torchcodec", "decord")
 
 
 def available_backends() -> list[str]:
@@ -92,7 +95,7 @@ def open_video(
         chosen: VideoReader | None = None
         if name == "torchcodec" and torchcodec_available():
             try:
-                chosen = TorchCodecReader(_rewound(source), num_threads=num_threads)
+                chosen = TorchCodecReader(_rewound(source), num_threads=num_threads, _info=reader.info)
             except (VideoDecodeError, ImportError):
                 chosen = None
             if chosen is not None and chosen.num_frames != reader.num_frames:

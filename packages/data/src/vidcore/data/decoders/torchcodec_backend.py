@@ -1,8 +1,12 @@
 """torchcodec decoder (optional extra ``vidcore-data[torchcodec]``; needs FFmpeg shared libraries).
 
 Opened in torchcodec's "exact" seek mode, which scans the file and numbers frames in presentation
-order like sequential decoding. ``open_video(backend="auto")`` uses it only when it imports and its
-frame count agrees with PyAV's index for the file.
+order like sequential decoding. It is used only for files whose PyAV index is in timestamp mode
+(MP4, MKV, WebM) and whose frame count torchcodec reports equal to PyAV's; anything else raises
+``VideoDecodeError`` saying why. Measured with torchcodec 0.17 on FFmpeg 5.1 (Debian 12): the
+same pixels as sequential decoding on every MP4 fixture; on the AVI fixture (``data/test.avi``,
+packed DivX) it reports 164 frames, returns a wrong frame 163 and fails to decode it in a batch
+of all frames, so AVI is refused.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import numpy as np
 import torch
 
 from vidcore.data.decoders.base import VideoReader, VideoSource, as_index_array, check_path, describe_source
+from vidcore.data.decoders.pyav import PyAVReader, StreamIndex
 from vidcore.data.errors import VideoDecodeError
 
 
@@ -35,13 +40,27 @@ class TorchCodecReader(VideoReader):
     Args:
         source: path, bytes or binary file object.
         num_threads: FFmpeg threads (0 lets FFmpeg choose).
+
+    Raises:
+        VideoDecodeError: the file is unreadable, or torchcodec is not frame-exact for it (see the
+            module docstring).
     """
 
     backend = "torchcodec"
 
-    def __init__(self, source: VideoSource, *, num_threads: int = 1) -> None:
+    def __init__(self, source: VideoSource, *, num_threads: int = 1, _info: StreamIndex | None = None) -> None:
         check_path(source)
         self.source = describe_source(source)
+        if _info is None:
+            start = source.tell() if hasattr(source, "tell") and not isinstance(source, (str, os.PathLike)) else None
+            with PyAVReader(source) as ref:  # validates the file; its index says whether timestamps are sound
+                _info = ref.info
+            if start is not None:
+                source.seek(start)  # type: ignore[union-attr]
+        if _info.mode != "pts":
+            raise VideoDecodeError(
+                self.source, f"torchcodec is not frame-exact for this file ({_info.reason}); use backend='pyav'"
+            )
         try:
             from torchcodec.decoders import VideoDecoder
         except Exception as exc:
@@ -60,6 +79,12 @@ class TorchCodecReader(VideoReader):
         except Exception as exc:
             raise VideoDecodeError(self.source, f"torchcodec cannot open the file: {exc}") from exc
         self._n = int(md.num_frames or 0)
+        if self._n != _info.num_frames:
+            raise VideoDecodeError(
+                self.source,
+                f"torchcodec is not frame-exact for this file: it counts {self._n} frames, sequential "
+                f"decoding gives {_info.num_frames}; use backend='pyav'",
+            )
         self._fps = float(md.average_fps or 0.0)
         self._h, self._w = int(md.height or 0), int(md.width or 0)
 
