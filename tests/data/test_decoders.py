@@ -331,3 +331,20 @@ def test_index_disagreement_falls_back_to_sequential(
         reader.close()
     finally:
         clear_cache()
+
+
+def test_stream_index_is_cached_and_leaves_file_objects_where_they_were(generated_videos: dict[str, Path]) -> None:
+    from vidcore.data.decoders import clear_cache
+    from vidcore.data.decoders.pyav import stream_index
+
+    path = generated_videos["cut"]
+    clear_cache()
+    first = stream_index(path)
+    assert first.num_frames == 110 and first.num_discarded == 90
+    assert stream_index(path) is first  # the cached index, no second demux pass
+    with open(path, "rb") as fh:  # a reader reads a file object from its position: it is given back
+        info = stream_index(fh)
+        assert fh.tell() == 0
+        assert info.num_frames == 110 and info is not first  # file objects are not cached by content
+        with open_video(fh, backend="pyav") as reader:
+            assert reader.num_frames == 110

@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 from vidcore.data.decoders.base import VideoReader, as_index_array, check_path, describe_source
-from vidcore.data.decoders.pyav import PyAVReader, StreamIndex
+from vidcore.data.decoders.pyav import StreamIndex, stream_index
 from vidcore.data.errors import VideoDecodeError
 
 
@@ -63,10 +63,9 @@ def exactness_from_index(info: StreamIndex) -> str:
 def decord_exactness(path: str | os.PathLike[str]) -> tuple[bool, str]:
     """``(exact, reason)``: whether decord returns the same frames as sequential decoding for this file.
 
-    Opens the file with PyAV (cached index) first, so broken files raise ``VideoDecodeError``.
+    Reads the file's PyAV index (cached), so broken files raise ``VideoDecodeError``.
     """
-    with PyAVReader(path) as ref:
-        reason = exactness_from_index(ref.info)
+    reason = exactness_from_index(stream_index(path))
     return (not reason), reason
 
 
@@ -94,8 +93,7 @@ class DecordReader(VideoReader):
         check_path(path)
         self.source = describe_source(path)
         if _info is None:
-            with PyAVReader(path) as ref:  # validates the file and gives the exactness facts
-                _info = ref.info
+            _info = stream_index(path)  # validates the file and gives the exactness facts
         self.info = _info
         reason = exactness_from_index(self.info)
         if require_exact and reason:

@@ -130,6 +130,21 @@ def _pack(work: list[int], limit: int) -> list[int]:
     return firsts
 
 
+def stream_index(source: VideoSource) -> StreamIndex:
+    """The file's ``StreamIndex``: from the cache when the file is unchanged, else by opening it
+    (which validates it and raises ``VideoDecodeError`` for a bad file). A file object is left at
+    the position it had."""
+    cached = _INDEX_CACHE.get(source_cache_key(source))
+    if cached is not None:
+        return cached
+    start = source.tell() if hasattr(source, "tell") and not isinstance(source, (str, os.PathLike)) else None
+    with PyAVReader(source) as reader:
+        info = reader.info
+    if start is not None:
+        source.seek(start)  # type: ignore[union-attr]
+    return info
+
+
 def clear_cache() -> None:
     """Forget cached per-file indexes (e.g. after rewriting a file in place within one mtime tick)."""
     _INDEX_CACHE.clear()
@@ -631,4 +646,4 @@ def read_audio(
     return (wave[0] if mono else wave), rate
 
 
-__all__ = ["PyAVReader", "StreamIndex", "clear_cache", "read_audio"]
+__all__ = ["PyAVReader", "StreamIndex", "clear_cache", "read_audio", "stream_index"]

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from vidcore.data.decoders.base import VideoReader, VideoSource, as_index_array, check_path, describe_source
-from vidcore.data.decoders.pyav import PyAVReader, StreamIndex
+from vidcore.data.decoders.pyav import StreamIndex, stream_index
 from vidcore.data.errors import VideoDecodeError
 
 
@@ -52,11 +52,7 @@ class TorchCodecReader(VideoReader):
         check_path(source)
         self.source = describe_source(source)
         if _info is None:
-            start = source.tell() if hasattr(source, "tell") and not isinstance(source, (str, os.PathLike)) else None
-            with PyAVReader(source) as ref:  # validates the file; its index says whether timestamps are sound
-                _info = ref.info
-            if start is not None:
-                source.seek(start)  # type: ignore[union-attr]
+            _info = stream_index(source)  # validates the file; says whether its timestamps are sound
         if _info.mode != "pts":
             raise VideoDecodeError(
                 self.source, f"torchcodec is not frame-exact for this file ({_info.reason}); use backend='pyav'"
