@@ -110,3 +110,28 @@ def test_extract_audio(tmp_path: Path, generated_videos, capsys: pytest.CaptureF
     assert abs(len(data) / 8000 - 200 / 30) < 0.1
     peak = np.argmax(np.abs(np.fft.rfft(data))) * 8000 / len(data)
     assert abs(peak - 440) < 2 and 0.4 * 32767 < np.abs(data).max() < 0.55 * 32767
+
+
+def test_published_output_is_all_or_nothing(tmp_path: Path) -> None:
+    from vidcore.data.cli._jobs import published, temp_path
+
+    dst = tmp_path / "clip.wav"
+    dst.write_text("old")
+    temp_path(dst).write_text("stale, from an interrupted run")
+    with pytest.raises(RuntimeError), published(dst) as tmp:
+        assert not tmp.exists()  # the stale file was cleared
+        tmp.write_text("half")
+        raise RuntimeError("killed mid-way")
+    assert dst.read_text() == "old" and not temp_path(dst).exists()
+    with published(dst) as tmp:
+        tmp.write_text("new")
+    assert dst.read_text() == "new" and not temp_path(dst).exists()
+
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    (folder / "img_00001.jpg").write_text("old frame")
+    with published(folder, folder=True) as tmp:
+        assert tmp.is_dir() and not any(tmp.iterdir())
+        (tmp / "img_00001.jpg").write_text("new frame")
+    assert [p.name for p in folder.iterdir()] == ["img_00001.jpg"]
+    assert (folder / "img_00001.jpg").read_text() == "new frame"

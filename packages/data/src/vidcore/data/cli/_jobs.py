@@ -8,7 +8,8 @@ import os
 import shutil
 import sys
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
@@ -72,6 +73,35 @@ def temp_path(final: Path) -> Path:
     """Where a job writes before the atomic rename: a hidden sibling, ``.NAME.partial``. Jobs remove a
     stale one (left by an interrupted run) before writing."""
     return final.with_name(f".{final.name}.partial")
+
+
+@contextmanager
+def published(dst: Path, *, folder: bool = False) -> Iterator[Path]:
+    """Write a job's output through a temporary sibling: yields the temporary path (a fresh empty
+    folder with ``folder``; a stale one from an interrupted run is cleared), which replaces ``dst``
+    when the block succeeds and is removed when it raises, so ``dst`` is never half-written."""
+    tmp = temp_path(dst)
+    remove(tmp)
+    if folder:
+        tmp.mkdir(parents=True)
+    try:
+        yield tmp
+        if dst.exists():
+            remove(dst)
+        tmp.rename(dst)
+    except BaseException:
+        remove(tmp)
+        raise
+
+
+def plan_jobs(args: argparse.Namespace, suffix: str) -> list[Job]:
+    """One job per video under ``args.src`` (a folder or a list file read with ``args.root``,
+    extensions ``args.ext``), its output under ``args.out`` with ``suffix``; output folders made."""
+    videos, base = find_videos(args.src, root=args.root, exts=args.ext.split(","))
+    jobs = [Job(v, output_path(v, base, args.out, suffix)) for v in videos]
+    for job in jobs:
+        job.dst.parent.mkdir(parents=True, exist_ok=True)
+    return jobs
 
 
 def remove(path: Path) -> None:

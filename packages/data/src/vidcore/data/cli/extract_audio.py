@@ -7,11 +7,9 @@ import argparse
 from vidcore.data.cli._jobs import (
     Job,
     add_io_arguments,
-    find_videos,
-    output_path,
-    remove,
+    plan_jobs,
+    published,
     run_jobs,
-    temp_path,
 )
 
 EXAMPLES = """examples:
@@ -54,29 +52,18 @@ def extract_audio_one(job: Job, *, sample_rate: int | None = None, mono: bool = 
         raise
     data = samples[None] if samples.ndim == 1 else samples  # (C, S)
     pcm = (np.clip(data, -1.0, 1.0) * 32767.0).round().astype("<i2").T  # (S, C) interleaved
-    tmp = temp_path(job.dst)
-    remove(tmp)
-    try:
-        with wave.open(str(tmp), "wb") as w:
-            w.setnchannels(data.shape[0])
-            w.setsampwidth(2)
-            w.setframerate(rate)
-            w.writeframes(np.ascontiguousarray(pcm).tobytes())
-        tmp.rename(job.dst)
-    except BaseException:
-        remove(tmp)
-        raise
+    with published(job.dst) as tmp, wave.open(str(tmp), "wb") as w:
+        w.setnchannels(data.shape[0])
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(np.ascontiguousarray(pcm).tobytes())
     return "extracted"
 
 
 def run(args: argparse.Namespace) -> int:
-    videos, base = find_videos(args.src, root=args.root, exts=args.ext.split(","))
-    jobs = [Job(v, output_path(v, base, args.out, ".wav")) for v in videos]
-    for job in jobs:
-        job.dst.parent.mkdir(parents=True, exist_ok=True)
     return run_jobs(
         extract_audio_one,
-        jobs,
+        plan_jobs(args, ".wav"),
         workers=args.workers,
         overwrite=args.overwrite,
         desc="extract-audio",

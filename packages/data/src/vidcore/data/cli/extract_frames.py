@@ -7,12 +7,10 @@ import argparse
 from vidcore.data.cli._jobs import (
     Job,
     add_io_arguments,
-    find_videos,
-    output_path,
-    remove,
+    plan_jobs,
+    published,
     run_jobs,
     scaled_size,
-    temp_path,
 )
 
 EXAMPLES = """examples:
@@ -63,11 +61,8 @@ def extract_one(
 
     with PyAVReader(job.src) as probe:  # typed errors for missing / broken files
         size = scaled_size(probe.width, probe.height, short_side, new_size)
-    tmp = temp_path(job.dst)
-    remove(tmp)
-    tmp.mkdir(parents=True)
     n = 0
-    try:
+    with published(job.dst, folder=True) as tmp:
         with av.open(str(job.src)) as container:
             stream = container.streams.video[0]
             stream.codec_context.thread_count = max(1, threads)
@@ -85,23 +80,13 @@ def extract_one(
                 n += 1
         if n == 0:
             raise RuntimeError("no frames decoded")
-        if job.dst.exists():
-            remove(job.dst)
-        tmp.rename(job.dst)
-    except BaseException:
-        remove(tmp)
-        raise
     return "extracted"
 
 
 def run(args: argparse.Namespace) -> int:
-    videos, base = find_videos(args.src, root=args.root, exts=args.ext.split(","))
-    jobs = [Job(v, output_path(v, base, args.out, "")) for v in videos]
-    for job in jobs:
-        job.dst.parent.mkdir(parents=True, exist_ok=True)
     return run_jobs(
         extract_one,
-        jobs,
+        plan_jobs(args, ""),
         workers=args.workers,
         overwrite=args.overwrite,
         desc="extract-frames",

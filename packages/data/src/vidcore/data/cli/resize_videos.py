@@ -13,12 +13,10 @@ import argparse
 from vidcore.data.cli._jobs import (
     Job,
     add_io_arguments,
-    find_videos,
-    output_path,
-    remove,
+    plan_jobs,
+    published,
     run_jobs,
     scaled_size,
-    temp_path,
 )
 
 EXAMPLES = """examples:
@@ -70,85 +68,72 @@ def resize_one(
 
     with PyAVReader(job.src) as probe:  # typed errors for missing / broken files
         width, height = scaled_size(probe.width, probe.height, short_side, new_size, even=True)
-    tmp = temp_path(job.dst)
-    remove(tmp)
-    try:
-        with av.open(str(job.src)) as inp, av.open(str(tmp), "w", format="mp4") as out:
-            ivs = inp.streams.video[0]
-            ivs.codec_context.thread_count = max(1, threads)
-            rate = ivs.average_rate or ivs.guessed_rate or 30
-            ovs = out.add_stream("libx264", rate=rate)
-            ovs.width, ovs.height, ovs.pix_fmt = width, height, "yuv420p"
-            ovs.codec_context.time_base = ivs.time_base
-            opts = {"crf": str(crf), "preset": preset, "threads": str(max(1, threads))}
-            if gop:
-                ovs.codec_context.gop_size = gop
-                opts.update({"keyint_min": str(gop), "sc_threshold": "0"})
-            ovs.codec_context.options = opts
-            streams = [ivs]
-            oas = None
-            if keep_audio and inp.streams.audio:
-                ias = inp.streams.audio[0]
-                rate_hz = ias.codec_context.sample_rate
-                oas = out.add_stream("aac", rate=rate_hz)
-                n_channels = len(ias.codec_context.layout.channels)
-                oas.layout = {1: "mono", 2: "stereo"}.get(n_channels, ias.codec_context.layout.name)
-                oas.format = "fltp"
-                # AAC refuses more bits per frame than it can use: 128 kb/s is too much at 8 kHz
-                oas.bit_rate = min(128000, 6 * rate_hz * len(ias.codec_context.layout.channels))
-                streams.append(ias)
-            # Keep the source timestamps where the container has real ones (VFR survives); AVI & co.
-            # get frame-count timestamps at the nominal rate (their decoded pts can be out of order).
-            fmt_names = inp.format.name.split(",")
-            trust_pts = any(f in fmt_names for f in ("mov", "mp4", "matroska", "webm"))
-            step = max(1, round(1 / (float(rate) * float(ivs.time_base)))) if ivs.time_base else 1
-            first_pts = None
-            last_pts = None
-            for packet in inp.demux(*streams):
-                for frame in packet.decode():
-                    if packet.stream.type == "video":
-                        if trust_pts and frame.pts is not None:
-                            if first_pts is None:
-                                first_pts = frame.pts
-                            pts = frame.pts - first_pts
-                        else:
-                            pts = -step
-                        if last_pts is not None and pts <= last_pts:
-                            pts = last_pts + step
-                        pts = max(pts, 0)
-                        last_pts = pts
-                        new = frame.reformat(width=width, height=height, format="yuv420p", interpolation="BICUBIC")
-                        new.pts = pts
-                        new.time_base = ivs.time_base
-                        new.pict_type = av.video.frame.PictureType.NONE  # let --gop decide keyframes
-                        for op in ovs.encode(new):
-                            out.mux(op)
-                    elif oas is not None:
-                        frame.pts = None
-                        for op in oas.encode(frame):
-                            out.mux(op)
-            for op in ovs.encode():
+    with published(job.dst) as tmp, av.open(str(job.src)) as inp, av.open(str(tmp), "w", format="mp4") as out:
+        ivs = inp.streams.video[0]
+        ivs.codec_context.thread_count = max(1, threads)
+        rate = ivs.average_rate or ivs.guessed_rate or 30
+        ovs = out.add_stream("libx264", rate=rate)
+        ovs.width, ovs.height, ovs.pix_fmt = width, height, "yuv420p"
+        ovs.codec_context.time_base = ivs.time_base
+        opts = {"crf": str(crf), "preset": preset, "threads": str(max(1, threads))}
+        if gop:
+            ovs.codec_context.gop_size = gop
+            opts.update({"keyint_min": str(gop), "sc_threshold": "0"})
+        ovs.codec_context.options = opts
+        streams = [ivs]
+        oas = None
+        if keep_audio and inp.streams.audio:
+            ias = inp.streams.audio[0]
+            rate_hz = ias.codec_context.sample_rate
+            oas = out.add_stream("aac", rate=rate_hz)
+            n_channels = len(ias.codec_context.layout.channels)
+            oas.layout = {1: "mono", 2: "stereo"}.get(n_channels, ias.codec_context.layout.name)
+            oas.format = "fltp"
+            # AAC refuses more bits per frame than it can use: 128 kb/s is too much at 8 kHz
+            oas.bit_rate = min(128000, 6 * rate_hz * len(ias.codec_context.layout.channels))
+            streams.append(ias)
+        # Keep the source timestamps where the container has real ones (VFR survives); AVI & co.
+        # get frame-count timestamps at the nominal rate (their decoded pts can be out of order).
+        fmt_names = inp.format.name.split(",")
+        trust_pts = any(f in fmt_names for f in ("mov", "mp4", "matroska", "webm"))
+        step = max(1, round(1 / (float(rate) * float(ivs.time_base)))) if ivs.time_base else 1
+        first_pts = None
+        last_pts = None
+        for packet in inp.demux(*streams):
+            for frame in packet.decode():
+                if packet.stream.type == "video":
+                    if trust_pts and frame.pts is not None:
+                        if first_pts is None:
+                            first_pts = frame.pts
+                        pts = frame.pts - first_pts
+                    else:
+                        pts = -step
+                    if last_pts is not None and pts <= last_pts:
+                        pts = last_pts + step
+                    pts = max(pts, 0)
+                    last_pts = pts
+                    new = frame.reformat(width=width, height=height, format="yuv420p", interpolation="BICUBIC")
+                    new.pts = pts
+                    new.time_base = ivs.time_base
+                    new.pict_type = av.video.frame.PictureType.NONE  # let --gop decide keyframes
+                    for op in ovs.encode(new):
+                        out.mux(op)
+                elif oas is not None:
+                    frame.pts = None
+                    for op in oas.encode(frame):
+                        out.mux(op)
+        for op in ovs.encode():
+            out.mux(op)
+        if oas is not None:
+            for op in oas.encode():
                 out.mux(op)
-            if oas is not None:
-                for op in oas.encode():
-                    out.mux(op)
-        if job.dst.exists():
-            remove(job.dst)
-        tmp.rename(job.dst)
-    except BaseException:
-        remove(tmp)
-        raise
     return "resized"
 
 
 def run(args: argparse.Namespace) -> int:
-    videos, base = find_videos(args.src, root=args.root, exts=args.ext.split(","))
-    jobs = [Job(v, output_path(v, base, args.out, ".mp4")) for v in videos]
-    for job in jobs:
-        job.dst.parent.mkdir(parents=True, exist_ok=True)
     return run_jobs(
         resize_one,
-        jobs,
+        plan_jobs(args, ".mp4"),
         workers=args.workers,
         overwrite=args.overwrite,
         desc="resize-videos",
