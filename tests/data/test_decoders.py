@@ -348,3 +348,13 @@ def test_stream_index_is_cached_and_leaves_file_objects_where_they_were(generate
         assert info.num_frames == 110 and info is not first  # file objects are not cached by content
         with open_video(fh, backend="pyav") as reader:
             assert reader.num_frames == 110
+
+
+def test_truncated_avi_raises_instead_of_yielding_fewer_frames(generated_videos: dict[str, Path], tmp_path: Path) -> None:
+    data = generated_videos["avi"].read_bytes()  # 40 frames
+    cut = tmp_path / "cut.avi"
+    cut.write_bytes(data[: len(data) // 2])  # loses the second half and the idx1 index at the end
+    with pytest.raises(VideoDecodeError, match=r"truncated: the AVI header lists 40 video frames, only \d+ are readable"):
+        open_video(cut)
+    with open_video(generated_videos["avi"]) as reader:  # the whole file is fine
+        assert reader.num_frames == 40

@@ -195,6 +195,12 @@ def _build_index(container: Any, stream: Any, source: str) -> StreamIndex:
             raise VideoDecodeError(
                 source, f"truncated: the container lists {expected} video packets, only {n_packets} are readable"
             )
+    if fmt == "avi":
+        expected = int(stream.frames or 0)  # the stream header's frame count, written when the file was closed
+        if expected and n_packets < expected:
+            raise VideoDecodeError(
+                source, f"truncated: the AVI header lists {expected} video frames, only {n_packets} are readable"
+            )
     reason = ""
     if not any(name in fmt.split(",") for name in _PTS_FORMATS):
         reason = f"container {fmt!r} has no reliable presentation timestamps"
