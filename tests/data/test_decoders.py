@@ -358,3 +358,51 @@ def test_truncated_avi_raises_instead_of_yielding_fewer_frames(generated_videos:
         open_video(cut)
     with open_video(generated_videos["avi"]) as reader:  # the whole file is fine
         assert reader.num_frames == 40
+
+
+def _mkv_with_longer_audio(path: Path, video_frames: int = 30, audio_seconds: float = 2.0) -> None:
+    """A legitimate MKV whose audio runs a second past its video (the header's duration is the audio's)."""
+    from fractions import Fraction
+
+    import av
+
+    from vidcore.data.decoders.synthetic import pattern_frame
+
+    with av.open(str(path), "w") as out:
+        vs = out.add_stream("libx264", rate=30)
+        vs.width, vs.height, vs.pix_fmt = 96, 64, "yuv420p"
+        aus = out.add_stream("aac", rate=16000)
+        aus.layout = "mono"
+        for i in range(video_frames):
+            frame = av.VideoFrame.from_ndarray(pattern_frame(i, 64, 96), format="rgb24")
+            frame.pts = i
+            frame.time_base = Fraction(1, 30)
+            for packet in vs.encode(frame):
+                out.mux(packet)
+        for packet in vs.encode():
+            out.mux(packet)
+        total = int(audio_seconds * 16000)
+        for start in range(0, total, 1024):
+            n = min(1024, total - start)
+            af = av.AudioFrame.from_ndarray(np.zeros((1, n), np.float32), format="fltp", layout="mono")
+            af.sample_rate, af.pts, af.time_base = 16000, start, Fraction(1, 16000)
+            for packet in aus.encode(af):
+                out.mux(packet)
+        for packet in aus.encode():
+            out.mux(packet)
+
+
+def test_truncated_matroska_raises_but_longer_audio_is_fine(generated_videos: dict[str, Path], tmp_path: Path) -> None:
+    from vidcore.data.decoders import clear_cache
+
+    longer_audio = tmp_path / "longer_audio.mkv"
+    _mkv_with_longer_audio(longer_audio)
+    with open_video(longer_audio) as reader:
+        assert reader.num_frames == 30
+    data = generated_videos["mkv"].read_bytes()  # 60 frames, 2 s, video only
+    for fraction in (0.5, 0.9):
+        cut = tmp_path / f"cut_{fraction}.mkv"
+        cut.write_bytes(data[: int(len(data) * fraction)])
+        clear_cache()
+        with pytest.raises(VideoDecodeError, match=r"truncated: the Matroska header states 2\.00 s, the streams end at"):
+            open_video(cut)

@@ -164,6 +164,34 @@ def _ffmpeg_errors() -> tuple[type[BaseException], ...]:
     return (av.error.FFmpegError, OSError, EOFError, ValueError, UnicodeDecodeError, MemoryError)
 
 
+def _check_matroska_length(container: Any, stream: Any, pts_list: list[int | None], source: str) -> None:
+    """Matroska lists no packet count, but its header states the segment's duration (the longest
+    track's, written when the file was closed). If the video ends well before it, read every
+    track's packets; when none of them reaches it either, the file was cut short."""
+    known = [p for p in pts_list if p is not None]
+    if not container.duration or not known or not stream.time_base:
+        return
+    declared = container.duration / 1e6
+    start = max(container.start_time or 0, 0) / 1e6
+    rate = float(stream.average_rate or stream.guessed_rate or 0) or 25.0
+    slack = 3.0 / rate + 0.01 * declared  # a legitimate file ends within a frame of it
+    video_end = float(max(known) * stream.time_base) + 1.0 / rate - start
+    if video_end >= declared - slack:
+        return
+    ends = [video_end]
+    try:
+        container.seek(0)
+        for packet in container.demux():
+            if packet.pts is not None and packet.stream.time_base:
+                ends.append(float((packet.pts + (packet.duration or 0)) * packet.stream.time_base) - start)
+    except _ffmpeg_errors() as exc:
+        raise VideoDecodeError(source, f"cannot read the packets (truncated or corrupt?): {_wrap(exc)}") from exc
+    if max(ends) < declared - slack:
+        raise VideoDecodeError(
+            source, f"truncated: the Matroska header states {declared:.2f} s, the streams end at {max(ends):.2f} s"
+        )
+
+
 def _build_index(container: Any, stream: Any, source: str) -> StreamIndex:
     fmt = container.format.name
     tb = stream.time_base
@@ -195,6 +223,8 @@ def _build_index(container: Any, stream: Any, source: str) -> StreamIndex:
             raise VideoDecodeError(
                 source, f"truncated: the container lists {expected} video packets, only {n_packets} are readable"
             )
+    if fmt.startswith("matroska"):
+        _check_matroska_length(container, stream, pts_list, source)
     if fmt == "avi":
         expected = int(stream.frames or 0)  # the stream header's frame count, written when the file was closed
         if expected and n_packets < expected:
