@@ -6,9 +6,11 @@ How a clip is read (``PyAVReader.get_frames``):
    into a per-file index, cached by (path, size, mtime): the sorted presentation timestamps (pts)
    of the visible frames (packets FFmpeg marks as discarded, the hidden lead-in of an edit list,
    are left out, as the decoder drops them too) and the keyframes with their seek timestamps.
-   Frame ``i`` is the frame whose pts is the ``i``-th smallest; so frames are identified by pts,
-   never by counting after a seek, which makes B-frame reordering, edit lists and variable frame
-   rates harmless.
+   A file cut short raises ``VideoDecodeError``: MP4 when fewer packets are readable than its
+   sample table lists, AVI than its header lists, Matroska when every stream ends well before the
+   duration its header states. Frame ``i`` is the frame whose pts is the ``i``-th smallest; so
+   frames are identified by pts, never by counting after a seek, which makes B-frame reordering,
+   edit lists and variable frame rates harmless.
 2. The wanted frames are sorted; for each one the reader seeks to the last keyframe at or before it
    (only when that keyframe lies beyond the current decoding position; otherwise decoding on is
    cheaper), decodes forward, converts to RGB only the frames it keeps, and stops after the last
