@@ -492,8 +492,7 @@ class PyAVReader(VideoReader):
                     self._get_by_pts(wanted, buf)
                 except _Untrusted as exc:
                     self._fall_back(str(exc))
-                    arr = as_index_array(arr, self.num_frames, self.source)
-                    wanted = np.unique(arr)
+                    as_index_array(arr, self.num_frames, self.source)  # the recounted frames may be fewer
                     self._get_sequential(wanted, buf)
             else:
                 self._get_sequential(wanted, buf)
