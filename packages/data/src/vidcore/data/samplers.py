@@ -27,6 +27,11 @@ MMAction2 returns ``frame_inds = ours + start_index`` (its ``results['start_inde
 the indices are *exactly* MMAction2's (the parity test checks a grid of parameters). In train mode
 the distribution is the same but the random stream is a ``numpy.random.Generator`` (``rng``), not
 NumPy's global state, so a seed reproduces our draws, not theirs.
+
+``rng`` follows the rule every vidcore-data transform follows (``vidcore.data.transforms.as_generator``):
+a ``numpy.random.Generator`` is used and advanced, an ``int`` seeds a new one, a ``torch.Generator``
+or ``None`` gives a seed drawn from it or from torch's global generator (fixed by
+``torch.manual_seed``). Datasets always pass their own per-item generator.
 """
 
 from __future__ import annotations
@@ -34,6 +39,8 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
+
+from vidcore.data._rng import RngLike, as_generator
 
 __all__ = [
     "ava_keyframe_window",
@@ -46,13 +53,6 @@ __all__ = [
 ]
 
 OutOfBound = Literal["loop", "repeat_last"]
-RngLike = np.random.Generator | int | None
-
-
-def _generator(rng: RngLike) -> np.random.Generator:
-    if isinstance(rng, np.random.Generator):
-        return rng
-    return np.random.default_rng(rng)
 
 
 def _check_positive(**values: int) -> None:
@@ -173,7 +173,8 @@ def sample_frames(
         target_fps, fps: when both are given, a clip spans ``clip_len * frame_interval`` frames at
             ``target_fps``, i.e. ``clip_len * frame_interval * fps / target_fps`` source frames, and
             its ``clip_len`` frames are spread evenly over that span (PySlowFast style).
-        rng: ``numpy.random.Generator`` or seed; used in train mode and for ``temporal_jitter``.
+        rng: ``numpy.random.Generator``, seed, ``torch.Generator`` or None (see the module
+            docstring); used in train mode and for ``temporal_jitter`` only.
 
     Returns:
         ``int64`` array ``(C * clip_len,)`` of 0-based indices, where ``C`` is ``num_clips``, or
@@ -183,7 +184,8 @@ def sample_frames(
     _check_positive(clip_len=clip_len, frame_interval=frame_interval, num_clips=num_clips)
     if out_of_bound not in ("loop", "repeat_last"):
         raise ValueError(f"out_of_bound must be 'loop' or 'repeat_last', got {out_of_bound!r}")
-    gen = _generator(rng)
+    # a generator only when something is drawn: deterministic calls leave torch's global RNG alone
+    gen = as_generator(rng) if temporal_jitter or not test_mode else None
     fixed_fps = target_fps is not None
     if fixed_fps:
         ratio = fps / target_fps if fps else 1.0
@@ -265,7 +267,7 @@ def dense_sample(
         sample_range=sample_range,
         num_sample_positions=num_sample_positions,
     )
-    gen = _generator(rng)
+    gen = as_generator(rng) if temporal_jitter or not test_mode else None
     positions = max(1, 1 + num_frames - sample_range)
     interval = sample_range // num_clips
     base = np.arange(num_clips) * interval
@@ -318,7 +320,7 @@ def uniform_sample(
     starts = np.round(seg * np.arange(clip_len)).astype(np.int64)
     if not test_mode:
         ends = np.round(seg * np.arange(1, clip_len + 1)).astype(np.int64)
-        gen = _generator(rng)
+        gen = as_generator(rng)
         return (starts + gen.integers(0, ends - starts + 1)).astype(np.int64)
     duration = seg / (num_clips + 1)
     shift = np.array([int(duration * (k + 1)) for k in range(num_clips)], dtype=np.int64)
@@ -367,7 +369,7 @@ def ava_keyframe_window(
     first = centre - (clip_len // 2) * frame_interval
     inds = first + np.arange(clip_len) * frame_interval
     if not test_mode:
-        gen = _generator(rng)
+        gen = as_generator(rng)
         inds = inds + gen.integers(-frame_interval // 2, (frame_interval + 1) // 2, size=clip_len)
     return _finish(np.clip(inds, shot[0], shot[1] - 1))
 
@@ -404,7 +406,7 @@ def uniform_sample_pose(
         choice = legacy.choice
         bounded = legacy.randint
     else:
-        gen = _generator(rng)
+        gen = as_generator(rng)
         choice = gen.choice
 
         def bounded(high: np.ndarray | int) -> np.ndarray | int:

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from vidcore.data.transforms.video import RngLike, as_generator
+from vidcore.data.transforms.base import RngLike, as_generator
 
 __all__ = [
     "CutMix",

@@ -3,7 +3,9 @@
 Every class is called on a ``VideoSample`` (frames uint8 ``(T, C, H, W)``, optional boxes and
 keypoints) or on a bare ``(T, C, H, W)`` tensor, and returns the same kind of thing, new; the
 input is never modified in place, though outputs may share memory with it (crops are views, no-op
-parameters return the same frames), as in torchvision. Randomness comes from the ``rng`` argument of ``__call__``:
+parameters return the same frames), as in torchvision. The classes derive from the one transform
+base, ``vidcore.data.transforms.base.Transform``, which pose and audio transforms share; the
+``rng`` argument of ``__call__`` follows its rule (``as_generator``):
 
 - a ``numpy.random.Generator`` (used directly), an ``int`` seed, or a ``torch.Generator``;
 - ``None`` (the default): a seed drawn from torch's global generator, which ``torch.manual_seed``
@@ -30,6 +32,7 @@ from torchvision.transforms import InterpolationMode
 from torchvision.transforms.v2 import functional as TF
 
 from vidcore.data.transforms import functional as F
+from vidcore.data.transforms.base import Compose, Params, RngLike, Transform, as_generator
 from vidcore.data.types import VideoSample
 
 __all__ = [
@@ -50,22 +53,6 @@ __all__ = [
     "as_generator",
 ]
 
-RngLike = np.random.Generator | torch.Generator | int | None
-Params = dict[str, Any]
-
-
-def as_generator(rng: RngLike) -> np.random.Generator:
-    """A numpy Generator from any accepted ``rng`` (see the module docstring)."""
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if isinstance(rng, torch.Generator):
-        return np.random.default_rng(int(torch.randint(0, 2**62, (1,), generator=rng)))
-    if rng is None:
-        return np.random.default_rng(int(torch.randint(0, 2**62, (1,))))
-    if isinstance(rng, (int, np.integer)):
-        return np.random.default_rng(int(rng))
-    raise TypeError(f"rng must be a numpy Generator, torch Generator, int or None, got {type(rng).__name__}")
-
 
 def _pair(value: int | Sequence[int], name: str) -> tuple[int, int]:
     """``int`` or ``(width, height)`` -> ``(width, height)``."""
@@ -80,51 +67,24 @@ def _copy(sample: VideoSample) -> VideoSample:
     return dataclasses.replace(sample, meta=dict(sample.meta))
 
 
-class VideoTransform:
-    """Base class: ``make_params(sample, rng) -> dict`` then ``apply(sample, params) -> sample``."""
+class VideoTransform(Transform[VideoSample]):
+    """Base class of the video transforms: ``make_params(sample, rng) -> dict`` then
+    ``apply(sample, params) -> sample`` (see ``vidcore.data.transforms.base.Transform``).
 
-    def make_params(self, sample: VideoSample, rng: np.random.Generator) -> Params:
-        """Draw this call's random parameters (none by default)."""
-        return {}
+    Called on a ``VideoSample`` or on a bare ``(T, C, H, W)`` tensor, which is wrapped in a
+    ``VideoSample`` and unwrapped again (returns the transformed tensor).
+    """
 
-    def apply(self, sample: VideoSample, params: Params) -> VideoSample:
-        raise NotImplementedError
+    input_type = VideoSample
 
     def __call__(self, sample: VideoSample | torch.Tensor, *, rng: RngLike = None) -> Any:
         if isinstance(sample, VideoSample):
-            gen = as_generator(rng)
-            return self.apply(sample, self.make_params(sample, gen))
+            return super().__call__(sample, rng=rng)
         if isinstance(sample, torch.Tensor):
             if sample.ndim != 4:
                 raise ValueError(f"expected a (T, C, H, W) video, got shape {tuple(sample.shape)}")
             return self(VideoSample(video=sample), rng=rng).video
         raise TypeError(f"expected a VideoSample or a (T, C, H, W) tensor, got {type(sample).__name__}")
-
-    def __repr__(self) -> str:
-        fields = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))
-        return f"{type(self).__name__}({fields})"
-
-
-class Compose(VideoTransform):
-    """Apply transforms in order, all drawing from one generator built from ``rng``."""
-
-    def __init__(self, transforms: Sequence[VideoTransform]) -> None:
-        self.transforms = list(transforms)
-
-    def __call__(self, sample: VideoSample | torch.Tensor, *, rng: RngLike = None) -> Any:
-        gen = as_generator(rng)
-        for t in self.transforms:
-            sample = t(sample, rng=gen)
-        return sample
-
-    def apply(self, sample: VideoSample, params: Params) -> VideoSample:
-        raise TypeError("Compose has no parameters of its own: call it, or call its transforms' apply")
-
-    def __len__(self) -> int:
-        return len(self.transforms)
-
-    def __getitem__(self, i: int) -> VideoTransform:
-        return self.transforms[i]
 
 
 # ---------------------------------------------------------------- geometry
