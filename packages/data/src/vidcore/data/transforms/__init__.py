@@ -3,7 +3,9 @@ calling convention), their deterministic functional forms (``functional``), and 
 operations that run on the device (``batch``: MixUp/CutMix, ``normalize``, model layouts).
 
 Pose transforms live in ``vidcore.data.transforms.pose`` and audio ones in
-``vidcore.data.transforms.audio``; import those modules directly.
+``vidcore.data.transforms.audio``; import those modules directly. All of them derive from one base,
+``Transform`` (``vidcore.data.transforms.base``: ``make_params(sample, rng)`` draws,
+``apply(sample, params)`` applies deterministically), and share one rng rule, ``as_generator``.
 
 A TSN training pipeline, MMAction2 config style::
 
@@ -20,6 +22,7 @@ A TSN training pipeline, MMAction2 config style::
 from __future__ import annotations
 
 from vidcore.data.transforms import functional
+from vidcore.data.transforms.base import Transform
 from vidcore.data.transforms.batch import (
     CutMix,
     MixUp,
@@ -68,6 +71,7 @@ __all__ = [
     "Resize",
     "TenCrop",
     "ThreeCrop",
+    "Transform",
     "VideoTransform",
     "as_generator",
     "functional",

@@ -11,6 +11,9 @@ from [-100, 0] dB to [0, 1] and clipped. Features are ``(T, n_mels)`` float32, o
 
 Only the resampling differs from MMAction2's: librosa resamples with its own filters, we use
 ``scipy.signal.resample_poly``, so files not already at 16 kHz give slightly different features.
+
+The classes (``LogMelSpectrogram``, ``AudioFeatureSelector``) derive from ``AudioTransform``, the one
+transform base (``vidcore.data.transforms.base.Transform``) on an ``AudioSample``.
 """
 
 from __future__ import annotations
@@ -22,10 +25,12 @@ from typing import Literal
 
 import numpy as np
 
+from vidcore.data.transforms.base import Params, RngLike, Transform
 from vidcore.data.types import AudioSample
 
 __all__ = [
     "AudioFeatureSelector",
+    "AudioTransform",
     "LogMelSpectrogram",
     "hz_to_mel",
     "log_mel_spectrogram",
@@ -216,7 +221,21 @@ def _like(result: np.ndarray, reference: object) -> object:
     return result
 
 
-class LogMelSpectrogram:
+class AudioTransform(Transform[AudioSample]):
+    """Base class of the audio transforms: the one transform base
+    (``vidcore.data.transforms.base.Transform``) on an ``AudioSample``. The audio transforms here
+    are deterministic (``random = False``: no generator is built), so they compose with video and
+    pose ones in one ``Compose`` at no cost.
+    """
+
+    input_type = AudioSample
+    random = False
+
+    def apply(self, sample: AudioSample, params: Params | None = None) -> AudioSample:
+        raise NotImplementedError
+
+
+class LogMelSpectrogram(AudioTransform):
     """AudioSample waveform ``(S,)`` (or ``(C, S)``, averaged) -> AudioSample features ``(T, n_mels)``.
 
     Resamples to ``sample_rate`` when the sample's rate differs (its ``sample_rate`` must be set),
@@ -263,7 +282,7 @@ class LogMelSpectrogram:
             n_mels=self.n_mels, fmin=self.fmin, fmax=self.fmax,
         )  # fmt: skip
 
-    def __call__(self, sample: AudioSample, *, rng: object = None) -> AudioSample:
+    def apply(self, sample: AudioSample, params: Params | None = None) -> AudioSample:
         feats = self.features(_to_numpy(sample.audio), sample.sample_rate)
         return replace(
             sample, audio=_like(feats, sample.audio), sample_rate=None,
@@ -305,11 +324,12 @@ def select_audio_features(
     return out
 
 
-class AudioFeatureSelector:
+class AudioFeatureSelector(AudioTransform):
     """AudioSample with the whole feature matrix ``(L, F)`` -> the clips' rows ``(num_clips, fixed_length, F)``.
 
     Called with the sampled video frame indices and the video's frame count (see
-    ``select_audio_features``). The output keeps numpy or torch as given.
+    ``select_audio_features``); ``params`` of ``apply`` is ``{"frame_inds", "total_frames",
+    "num_clips"}``. The output keeps numpy or torch as given.
     """
 
     def __init__(self, fixed_length: int = 128) -> None:
@@ -324,10 +344,21 @@ class AudioFeatureSelector:
         *,
         total_frames: int,
         num_clips: int = 1,
+        rng: RngLike = None,
     ) -> AudioSample:
+        self.check_input(sample)
+        params = {"frame_inds": frame_inds, "total_frames": total_frames, "num_clips": num_clips}
+        return self.apply(sample, params)
+
+    def apply(self, sample: AudioSample, params: Params | None = None) -> AudioSample:
+        if not params or "frame_inds" not in params or "total_frames" not in params:
+            raise ValueError(
+                "AudioFeatureSelector.apply needs params={'frame_inds', 'total_frames', 'num_clips'}"
+            )
+        frame_inds = params["frame_inds"]
         clips = select_audio_features(
-            _to_numpy(sample.audio), frame_inds, total_frames=total_frames, num_clips=num_clips,
-            fixed_length=self.fixed_length,
+            _to_numpy(sample.audio), frame_inds, total_frames=params["total_frames"],
+            num_clips=params.get("num_clips", 1), fixed_length=self.fixed_length,
         )  # fmt: skip
         return replace(
             sample,

@@ -67,8 +67,8 @@ class Transform(Generic[SampleT]):
         """Raise ``TypeError`` naming this transform when ``sample`` is not an ``input_type``."""
         if not isinstance(sample, self.input_type):
             kinds = self.input_type if isinstance(self.input_type, tuple) else (self.input_type,)
-            expected = " or ".join(k.__name__ for k in kinds)
-            raise TypeError(f"{type(self).__name__}: expected a {expected}, got {type(sample).__name__}")
+            expected = " or ".join(("an " if k.__name__[0] in "AEIOU" else "a ") + k.__name__ for k in kinds)
+            raise TypeError(f"{type(self).__name__}: expected {expected}, got {type(sample).__name__}")
 
     def __call__(self, sample: SampleT, *, rng: RngLike = None) -> Any:
         self.check_input(sample)
