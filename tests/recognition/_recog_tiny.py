@@ -15,7 +15,7 @@ from torch import Tensor, nn
 
 from vidcore.recognition.models.tsm import TSMHead, temporal_shift
 from vidcore.recognition.recognizer import Recognizer
-from vidcore.recognition.registry import MODELS, register_preset
+from vidcore.recognition.registry import PRESETS, Preset, register_preset
 
 PRESET = "tiny_tsm_test_1x1x4_synth"
 SEGMENTS = 4
@@ -48,11 +48,13 @@ def tiny_tsm_test_1x1x4_synth(num_classes: int = 8) -> Recognizer:
 
 def register() -> str:
     """Register the tiny preset once per process; returns its name."""
-    if PRESET not in MODELS:
+    if PRESET not in PRESETS:
         register_preset(
-            clip_len=1, frame_interval=1, num_clips=SEGMENTS, num_classes=8, dataset="synth",
-            input_layout="NCHW", test_num_clips=SEGMENTS, test_crops=3, short_side=32, crop_size=28,
-            test_crop_size=32,
+            Preset(
+                num_clips=SEGMENTS, num_classes=8, dataset="synth", input_layout="NCHW",
+                test_num_clips=SEGMENTS, test_crops=3, short_side=32, crop_size=28, test_crop_size=32,
+                classifier=("head.fc_cls",),
+            )
         )(tiny_tsm_test_1x1x4_synth)  # fmt: skip
     return PRESET
 

@@ -4,13 +4,26 @@ for two batches of one, and swaps its classifier with ``reset_classifier``."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
 
 from vidcore.core.registry import RegistryError
+from vidcore.recognition import presets as preset_modules
+from vidcore.recognition.meta import K400_2D
 from vidcore.recognition.recognizer import Recognizer
-from vidcore.recognition.registry import MODELS, Preset, get_model, get_preset, list_presets, register_preset
+from vidcore.recognition.registry import (
+    PRESETS as REGISTRY,
+)
+from vidcore.recognition.registry import (
+    Preset,
+    get_model,
+    get_preset,
+    list_presets,
+    register_preset,
+)
 
 PRESETS = [p.name for p in list_presets()]
 
@@ -39,7 +52,7 @@ def test_registry_lists_the_2d_and_3d_families() -> None:
         "tsm_r18_1x1x8_kinetics400",
     ):
         assert expected in names
-    assert all(get_preset(n).name == n for n in MODELS.names())  # every builder has its preset
+    assert all(get_preset(n).name == n for n in REGISTRY.names())  # every builder has its preset
 
 
 def test_registry_errors() -> None:
@@ -49,12 +62,13 @@ def test_registry_errors() -> None:
 
         def tsm_r50_1x1x8_kinetics400() -> None: ...
 
-        register_preset(clip_len=1, frame_interval=1, num_clips=8, num_classes=4, dataset="x", input_layout="NCHW")(
-            tsm_r50_1x1x8_kinetics400
-        )
+        register_preset(K400_2D)(tsm_r50_1x1x8_kinetics400)
     with pytest.raises(ValueError, match="test_crops"):
-        Preset(name="p", builder=print, clip_len=1, frame_interval=1, num_clips=8, num_classes=4, dataset="x",
-               input_layout="NCHW", test_crops=2)  # fmt: skip
+        Preset(num_clips=8, num_classes=4, dataset="x", input_layout="NCHW", test_crops=2)
+    with pytest.raises(TypeError, match="takes a ModelPreset"):
+        register_preset({"num_classes": 4})  # the old keyword form is refused, not half-accepted
+    with pytest.raises(RegistryError, match=r"tsm_r18_1x1x8_kinetics400.*vidcore-recognition models"):
+        get_model("tsm_r18")  # a prefix lists the presets it starts
 
 
 def test_preset_shapes_follow_the_sampling() -> None:
@@ -135,3 +149,37 @@ def test_preset_trains_predicts_and_resets(name: str) -> None:
         assert model.num_segments == preset.num_clips * preset.clip_len
     with torch.device("meta"):
         assert get_model(name).num_classes == preset.num_classes
+
+
+def test_every_registering_family_is_imported_by_the_presets_module() -> None:
+    """A model module that registers presets but is missing from ``presets.py`` would drop its
+    family from the registry when imported alone: every family that registers is listed there."""
+    import importlib
+    import pkgutil
+
+    import vidcore.recognition.models as models
+
+    registering = {
+        p.builder.__module__ for p in list_presets() if p.builder.__module__.startswith(models.__name__)
+    }
+    listed = {m.__name__ for m in preset_modules.FAMILIES}
+    assert registering <= listed
+    for info in pkgutil.iter_modules(models.__path__):
+        module = importlib.import_module(f"{models.__name__}.{info.name}")
+        source = Path(module.__file__).read_text()
+        if "@register_preset" in source:
+            assert module.__name__ in listed, f"{module.__name__} registers presets but presets.py does not import it"
+
+
+@pytest.mark.parametrize("name", PRESETS)
+def test_declared_classifier_is_what_depends_on_the_class_count(name: str) -> None:
+    """``Preset.classifier`` names exactly the tensors whose shape changes with ``num_classes``
+    (found independently by building the model twice on the meta device), and the class count
+    read back from a state dict is the one it was built with."""
+    preset = get_preset(name)
+    with torch.device("meta"):
+        a = get_model(name, num_classes=7).state_dict()
+        b = get_model(name, num_classes=11).state_dict()
+    varying = {k for k in a if a[k].shape != b[k].shape}
+    assert varying and set(preset.classifier_keys(a)) == varying
+    assert preset.num_classes_in(a) == 7 and preset.num_classes_in(b) == 11

@@ -17,7 +17,7 @@ module, which is imported (and so registers its builders) the first time a name 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from importlib import import_module
 from importlib.metadata import entry_points
 from typing import Any, Generic, TypeVar
@@ -35,11 +35,22 @@ class RegistryError(KeyError):
 class Registry(Generic[F]):
     """A mapping from names to builder functions. Duplicate names raise."""
 
-    def __init__(self, kind: str, entry_point_group: str | None = None) -> None:
+    def __init__(
+        self,
+        kind: str,
+        entry_point_group: str | None = None,
+        *,
+        modules: Sequence[str] = (),
+        list_hint: str = "",
+    ) -> None:
+        """``modules`` are imported, then every module of ``entry_point_group``, on the first
+        lookup; ``list_hint`` tells a user how to list the names (e.g. a CLI command)."""
         self.kind = kind
         self.entry_point_group = entry_point_group
+        self.modules = tuple(modules)
+        self.list_hint = list_hint
         self._items: dict[str, F] = {}
-        self._plugins_loaded = entry_point_group is None
+        self._plugins_loaded = entry_point_group is None and not self.modules
 
     def register(self, fn: F | None = None, *, name: str | None = None) -> Any:
         """Register ``fn`` under ``name`` (default: its ``__name__``); usable as a decorator."""
@@ -60,20 +71,26 @@ class Registry(Generic[F]):
         if self._plugins_loaded:
             return
         self._plugins_loaded = True
+        for module in self.modules:
+            import_module(module)
+        if self.entry_point_group is None:
+            return
         for ep in entry_points(group=self.entry_point_group):
-            import_module(ep.value.split(":")[0])
+            module = ep.value.split(":")[0]
+            if module not in self.modules:
+                import_module(module)
 
     def get(self, name: str) -> F:
         self._load_plugins()
         try:
             return self._items[name]
         except KeyError:
-            close = difflib.get_close_matches(name, self._items, n=3)
+            # names that extend what was typed first (``tsm_r18`` -> ``tsm_r18_1x1x8_...``)
+            close = sorted(n for n in self._items if n.startswith(name))[:5]
+            close += [n for n in difflib.get_close_matches(name, self._items, n=3) if n not in close]
             hint = f"; did you mean {', '.join(close)}?" if close else ""
-            raise RegistryError(
-                f"unknown {self.kind} {name!r}{hint} ({len(self._items)} registered; "
-                f"list them with names())"
-            ) from None
+            how = self.list_hint or "list them with names()"
+            raise RegistryError(f"unknown {self.kind} {name!r}{hint} ({len(self._items)} registered; {how})") from None
 
     def build(self, name: str, /, **kwargs: Any) -> Any:
         return self.get(name)(**kwargs)

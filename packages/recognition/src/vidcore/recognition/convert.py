@@ -98,23 +98,6 @@ def _mismatch_report(model: nn.Module, sd: Mapping[str, Tensor]) -> tuple[list[s
     return missing, unexpected, shapes
 
 
-def _infer_num_classes(model: nn.Module, sd: Mapping[str, Tensor], default: int) -> int | None:
-    """The class count implied by the tensors whose shape differs from the model's only along a
-    dimension of size ``default`` (the classifier), or None if the shapes say nothing else."""
-    own = model.state_dict()
-    found: set[int] = set()
-    for k, v in own.items():
-        if k not in sd or sd[k].shape == v.shape:
-            continue
-        if sd[k].dim() != v.dim():
-            return None
-        diff = [i for i, (a, b) in enumerate(zip(sd[k].shape, v.shape)) if a != b]
-        if len(diff) != 1 or v.shape[diff[0]] != default:
-            return None
-        found.add(int(sd[k].shape[diff[0]]))
-    return found.pop() if len(found) == 1 else None
-
-
 def _fit_num_classes(sd: Mapping[str, Tensor], preset: str, num_classes: int | None) -> int:
     """The class count with which ``sd`` loads strictly into ``preset``'s model (``num_classes``
     if given, else the preset's or the one the classifier shapes imply). Raises
@@ -125,8 +108,8 @@ def _fit_num_classes(sd: Mapping[str, Tensor], preset: str, num_classes: int | N
         model = get_model(preset, num_classes=k)
     missing, unexpected, shapes = _mismatch_report(model, sd)
     if shapes and num_classes is None and not missing and not unexpected:
-        inferred = _infer_num_classes(model, sd, p.num_classes)
-        if inferred is not None:
+        inferred = p.num_classes_in(sd)
+        if inferred is not None and inferred != k:
             with torch.device("meta"):
                 model = get_model(preset, num_classes=inferred)
             missing, unexpected, shapes = _mismatch_report(model, sd)

@@ -247,7 +247,7 @@ def load_pretrained(
     """
     sd = read_weights(checkpoint, preset, format=format)
     own = model.state_dict()
-    head_keys = classifier_keys(preset)
+    head_keys = classifier_keys(preset, own)
     dropped: list[str] = []
     reason = ""
     present = [k for k in head_keys if k in sd]

@@ -17,7 +17,6 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from os import PathLike
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
@@ -54,14 +53,15 @@ CheckpointFormat = Literal["auto", "vidcore", "mmaction", "torchvision"]
 # ----------------------------------------------------------------------------------- weights
 
 
-@lru_cache(maxsize=64)
-def classifier_keys(preset: str) -> frozenset[str]:
-    """State-dict keys of the classification layer(s) of ``preset``'s model: those whose shape
-    depends on the number of classes (found by building the model twice on the meta device)."""
-    with torch.device("meta"):
-        a = get_model(preset, num_classes=7).state_dict()
-        b = get_model(preset, num_classes=11).state_dict()
-    return frozenset(k for k in a if k in b and tuple(a[k].shape) != tuple(b[k].shape))
+def classifier_keys(preset: str | Preset, state_dict_keys: Any = None) -> frozenset[str]:
+    """State-dict keys of the classification layer(s) of ``preset``'s model, as the preset
+    declares them (``Preset.classifier``); among ``state_dict_keys`` when given, else among the
+    keys of the model (built on the meta device: no memory, no initialisation)."""
+    p = get_preset(preset) if isinstance(preset, str) else preset
+    if state_dict_keys is None:
+        with torch.device("meta"):
+            state_dict_keys = p.build(num_classes=p.num_classes).state_dict()
+    return frozenset(p.classifier_keys(state_dict_keys))
 
 
 def checkpoint_format(ckpt: Mapping[str, Any]) -> Literal["vidcore", "mmaction", "torchvision"]:
@@ -134,18 +134,11 @@ def read_weights(
     return {k: v for k, v in sd.items() if isinstance(v, Tensor)}
 
 
-def infer_num_classes(preset: str, state_dict: Mapping[str, Tensor]) -> int | None:
-    """The class count of the classifier in ``state_dict`` (``None`` if it has none)."""
-    keys = classifier_keys(preset)
-    with torch.device("meta"):
-        a = get_model(preset, num_classes=7).state_dict()
-    for k in sorted(keys):
-        if k in state_dict and k in a:
-            model_shape, ckpt_shape = tuple(a[k].shape), tuple(state_dict[k].shape)
-            for dim, size in enumerate(model_shape):
-                if size == 7 and dim < len(ckpt_shape):
-                    return int(ckpt_shape[dim])
-    return None
+def infer_num_classes(preset: str | Preset, state_dict: Mapping[str, Tensor]) -> int | None:
+    """The class count of the classifier in ``state_dict`` (``None`` if it has none), read from
+    the classifier tensors the preset declares."""
+    p = get_preset(preset) if isinstance(preset, str) else preset
+    return p.num_classes_in(state_dict)
 
 
 def load_recognizer(
@@ -171,7 +164,7 @@ def load_recognizer(
     p = get_preset(preset) if isinstance(preset, str) else preset
     sd = read_weights(checkpoint, p.name, format=format) if checkpoint is not None else None
     if num_classes is None:
-        num_classes = (infer_num_classes(p.name, sd) if sd is not None else None) or p.num_classes
+        num_classes = (infer_num_classes(p, sd) if sd is not None else None) or p.num_classes
     model = get_model(p.name, num_classes=num_classes)
     if sd is not None:
         from vidcore.core.checkpoint import load_model_weights

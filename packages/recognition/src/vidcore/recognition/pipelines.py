@@ -187,17 +187,17 @@ def train_pipeline(
         flip: random horizontal flip (p=0.5). Turn it off for direction-sensitive labels without a
             ``flip_label_map`` (Something-Something's "left to right" classes).
         flip_label_map: class swaps applied to flipped samples, e.g. ``{86: 87, 87: 86, ...}``.
-            Defaults to the preset's ``extra["flip_label_map"]`` when it has one.
+            Defaults to the preset's ``flip_label_map`` (from its ``flip_pairs``).
         crop: ``"multiscale"`` (TSN/TSM: scales 1, .875, .75, .66 of the short side, 13 fixed
             positions), ``"random_resized"`` (area 8-100%, ratio 3/4-4/3), ``"random"`` (a plain
-            ``crop_size`` crop, C3D), or ``"auto"``: the preset's ``extra["train_crop"]`` if set,
+            ``crop_size`` crop, C3D), or ``"auto"``: the preset's ``train_crop`` if set,
             else multiscale for 2D presets and random-resized for 3D ones.
         seeded_by_torch: draw the sampler's randomness from torch's generator
             (:class:`TorchSeededSampler`), so a trainer's seed reproduces the clips.
     """
     size = preset.crop_size
     if crop == "auto":
-        crop = preset.extra.get("train_crop") or ("multiscale" if _is_2d(preset) else "random_resized")
+        crop = preset.train_crop or ("multiscale" if _is_2d(preset) else "random_resized")
     steps: list[VideoTransform] = [Resize((-1, preset.short_side))]
     if crop == "multiscale":
         steps.append(MultiScaleCrop(size, (1, 0.875, 0.75, 0.66), random_crop=False, max_wh_scale_gap=1,
@@ -211,7 +211,7 @@ def train_pipeline(
     else:
         raise ValueError(f"crop must be 'auto', 'multiscale', 'random_resized' or 'random', got {crop!r}")
     if flip:
-        fmap = flip_label_map if flip_label_map is not None else preset.extra.get("flip_label_map")
+        fmap = flip_label_map if flip_label_map is not None else preset.flip_label_map
         steps.append(Flip(0.5, flip_label_map=fmap))
     sampler = _train_sampler(preset)
     return Pipeline(

@@ -1,56 +1,49 @@
-"""Named presets: builder functions plus the metadata inference needs (sampling, clip shape,
-normalization, test views, label set, the MMAction2 config they mirror).
+"""Named recognition presets: builder functions plus the typed metadata inference needs
+(sampling, clip shape, normalization, test views, label set, classifier, the MMAction2 config).
 
-A preset is a small builder function registered with :func:`register_preset`::
+A preset is a small builder function registered with :func:`register_preset`, which takes one
+:class:`Preset` of metadata; presets that share a dataset's constants start from the shared
+objects in :mod:`vidcore.recognition.meta` and vary them with :func:`dataclasses.replace`::
 
-    @register_preset(clip_len=1, num_clips=8, dataset="kinetics400", num_classes=400, ...)
+    @register_preset(replace(K400_2D, num_clips=8, test_num_clips=8, classifier=("head.fc_cls",)))
     def tsm_r50_1x1x8_kinetics400(num_classes: int = 400) -> Recognizer: ...
 
     model = get_model("tsm_r50_1x1x8_kinetics400", num_classes=10)
     preset = get_preset("tsm_r50_1x1x8_kinetics400")
 
 Building a model never needs the registry (call the function or the model class); the registry
-exists for names that come from outside (CLIs, configs). Presets of this package are registered
-when :mod:`vidcore.recognition.presets` is imported, which every lookup does first; other
-distributions add theirs through the ``vidcore.models`` entry-point group.
+exists for names that come from outside (CLIs, configs). The first lookup imports
+:mod:`vidcore.recognition.presets` (which imports every model family explicitly) and every module
+of the ``vidcore.recognition.presets`` entry-point group (presets of other distributions).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from importlib import import_module
-from importlib.metadata import entry_points
+from dataclasses import dataclass
 from typing import Any, Literal
 
-from torch import nn
+from vidcore.core.presets import ModelPreset, PresetRegistry
+from vidcore.core.registry import RegistryError
 
-from vidcore.core.registry import Registry, RegistryError
+from .recognizer import IMAGENET_MEAN_255, IMAGENET_STD_255, Recognizer
 
-from .recognizer import IMAGENET_MEAN_255, IMAGENET_STD_255
+__all__ = ["PRESETS", "Preset", "RegistryError", "get_model", "get_preset", "list_presets", "register_preset"]
 
-__all__ = ["MODELS", "Preset", "get_model", "get_preset", "list_presets", "register_preset"]
-
-#: Builder functions by name. The entry-point group is loaded by :func:`_ensure_loaded` instead.
-MODELS: Registry[Callable[..., nn.Module]] = Registry("model", entry_point_group=None)
-
-_PRESETS: dict[str, Preset] = {}
-_ENTRY_POINT_GROUP = "vidcore.models"
-_loaded = False
+TrainCrop = Literal["multiscale", "random_resized", "random"]
 
 
-@dataclass(frozen=True)
-class Preset:
-    """Everything needed to run a named model on raw video.
+@dataclass(frozen=True, kw_only=True)
+class Preset(ModelPreset):
+    """Everything needed to run a named recognition model on raw video.
 
     Sampling follows MMAction2's ``SampleFrames(clip_len, frame_interval, num_clips)``: a 2D model
     (TSN/TSM family) takes ``num_clips`` segments of ``clip_len=1`` frame; a 3D model takes one clip
     of ``clip_len`` frames ``frame_interval`` apart. Spatial sizes are in pixels; ``mean``/``std``
-    in 0-255 units.
+    in 0-255 units. Fields of :class:`~vidcore.core.presets.ModelPreset` (name, builder, dataset,
+    num_classes, classifier, mmaction_config, convert_mmaction, notes) come first.
 
     Attributes:
-        name: registered name (the builder function's name).
-        builder: the function building the model (keyword ``num_classes`` at least).
+        input_layout: ``"NCHW"`` (2D) or ``"NCTHW"`` (3D).
         clip_len, frame_interval, num_clips: training-time sampling.
         sampling: ``"uniform"`` (TSN segments / random clip), ``"dense"`` (MMAction2's
             ``DenseSampleFrames``).
@@ -62,25 +55,19 @@ class Preset:
         crop_size: side of the square crop fed to the network in training.
         test_crop_size: side of the test crops (MMAction2 often tests on 256-pixel crops).
         mean, std: per-channel normalization, 0-255 units.
-        input_layout: ``"NCHW"`` (2D) or ``"NCTHW"`` (3D).
-        num_classes: classes of the label set the preset was trained on.
-        dataset: label set (``"kinetics400"``, ``"sthv1"``, ...).
         modality: ``"RGB"`` or ``"Flow"``.
-        mmaction_config: path of the mirrored config inside MMAction2's ``configs/`` tree.
-        convert_mmaction: maps an MMAction2 state dict of this architecture to ours.
-        notes: free text (known differences, published accuracy).
+        train_crop: the training crop when it is not the layout's default (``"multiscale"`` for
+            2D, ``"random_resized"`` for 3D), e.g. ``"random"`` for C3D.
+        flip_pairs: classes that swap under a horizontal flip (Something-Something's
+            left/right classes), as ``(a, b)`` pairs listed both ways.
+        target_fps: frame rate the sampling assumes (X3D's 30 fps), ``None`` when any.
+        filename_tmpl: rawframe file names of the data set the preset was trained on.
     """
 
-    name: str
-    builder: Callable[..., nn.Module]
-    clip_len: int
-    frame_interval: int
-    num_clips: int
-    num_classes: int
-    dataset: str
     input_layout: Literal["NCHW", "NCTHW"]
-    mmaction_config: str | None = None
-    convert_mmaction: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    clip_len: int = 1
+    frame_interval: int = 1
+    num_clips: int = 1
     sampling: Literal["uniform", "dense"] = "uniform"
     test_num_clips: int = 1
     test_crops: int = 1
@@ -91,23 +78,34 @@ class Preset:
     mean: tuple[float, ...] = IMAGENET_MEAN_255
     std: tuple[float, ...] = IMAGENET_STD_255
     modality: Literal["RGB", "Flow"] = "RGB"
-    notes: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
+    train_crop: TrainCrop | None = None
+    flip_pairs: tuple[tuple[int, int], ...] = ()
+    target_fps: float | None = None
+    filename_tmpl: str | None = None
 
     def __post_init__(self) -> None:
-        for attr in ("clip_len", "frame_interval", "num_clips", "num_classes", "test_num_clips"):
+        super().__post_init__()
+        name = self.name or "?"
+        for attr in ("clip_len", "frame_interval", "num_clips", "test_num_clips"):
             if getattr(self, attr) < 1:
-                raise ValueError(f"preset {self.name}: {attr} must be >= 1, got {getattr(self, attr)}")
+                raise ValueError(f"preset {name}: {attr} must be >= 1, got {getattr(self, attr)}")
         if self.test_crops not in (1, 3, 10):
-            raise ValueError(f"preset {self.name}: test_crops must be 1, 3 or 10, got {self.test_crops}")
+            raise ValueError(f"preset {name}: test_crops must be 1, 3 or 10, got {self.test_crops}")
         if self.input_layout not in ("NCHW", "NCTHW"):
-            raise ValueError(f"preset {self.name}: input_layout must be NCHW or NCTHW")
+            raise ValueError(f"preset {name}: input_layout must be NCHW or NCTHW")
         if len(self.mean) != len(self.std):
-            raise ValueError(f"preset {self.name}: mean and std differ in length")
+            raise ValueError(f"preset {name}: mean and std differ in length")
+        if self.train_crop not in (None, "multiscale", "random_resized", "random"):
+            raise ValueError(f"preset {name}: unknown train_crop {self.train_crop!r}")
 
     @property
     def channels(self) -> int:
         return len(self.mean)
+
+    @property
+    def flip_label_map(self) -> dict[int, int] | None:
+        """``{class: mirrored class}`` from ``flip_pairs``, or ``None`` when there are none."""
+        return dict(self.flip_pairs) or None
 
     @property
     def frames_per_clip(self) -> int:
@@ -132,52 +130,32 @@ class Preset:
         t = self.test_num_clips * self.clip_len if self.input_layout == "NCHW" else self.clip_len
         return (self.test_views, t, self.channels, self.test_crop_size, self.test_crop_size)
 
-
-def register_preset(**preset_fields: Any) -> Callable[[Callable[..., nn.Module]], Callable[..., nn.Module]]:
-    """Decorator: register a builder under its own name with a :class:`Preset` of ``preset_fields``.
-
-    Registering two functions under one name raises ``RegistryError``.
-    """
-
-    def add(fn: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
-        name = fn.__name__
-        preset = Preset(name=name, builder=fn, **preset_fields)
-        MODELS.register(fn, name=name)  # raises on a duplicate name
-        _PRESETS[name] = preset
-        return fn
-
-    return add
+    def build(self, **kwargs: Any) -> Recognizer:
+        return super().build(**kwargs)  # type: ignore[return-value]
 
 
-def _ensure_loaded() -> None:
-    global _loaded
-    if _loaded:
-        return
-    import_module("vidcore.recognition.presets")
-    for ep in entry_points(group=_ENTRY_POINT_GROUP):
-        module = ep.value.split(":")[0]
-        if module != "vidcore.recognition.presets":
-            import_module(module)
-    _loaded = True
+#: Every recognition preset by name.
+PRESETS: PresetRegistry[Preset] = PresetRegistry(
+    "recognition preset",
+    builtin=("vidcore.recognition.presets",),
+    entry_point_group="vidcore.recognition.presets",
+    list_hint="list them with `vidcore-recognition models`",
+)
+
+#: Decorator registering a builder under its own name with a :class:`Preset` (see module docs).
+register_preset = PRESETS.register
 
 
 def get_preset(name: str) -> Preset:
     """The :class:`Preset` registered as ``name`` (``RegistryError`` with suggestions if unknown)."""
-    _ensure_loaded()
-    MODELS.get(name)  # uniform error message with close matches
-    try:
-        return _PRESETS[name]
-    except KeyError:
-        raise RegistryError(f"model {name!r} is registered without a preset") from None
+    return PRESETS.get(name)
 
 
-def get_model(name: str, **kwargs: Any) -> nn.Module:
+def get_model(name: str, **kwargs: Any) -> Recognizer:
     """Build the preset ``name``; ``kwargs`` go to its builder (e.g. ``num_classes=10``)."""
-    _ensure_loaded()
-    return MODELS.get(name)(**kwargs)
+    return PRESETS.get(name).build(**kwargs)
 
 
 def list_presets() -> list[Preset]:
     """All registered presets, sorted by name."""
-    _ensure_loaded()
-    return [_PRESETS[n] for n in sorted(_PRESETS)]
+    return PRESETS.list()

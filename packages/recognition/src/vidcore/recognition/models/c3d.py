@@ -7,9 +7,15 @@ connected layers. The ``fc6`` input size fixes the clip to 16 frames of 112x112 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from torch import Tensor, nn
 
-from .resnet3d import ConvBnAct3d
+from ..meta import UCF101_3D
+from ..recognizer import Recognizer
+from ..registry import register_preset
+from .heads3d import I3DHead
+from .resnet3d import ConvBnAct3d, convert_mmaction_recognizer
 
 __all__ = ["C3D"]
 
@@ -74,36 +80,32 @@ class C3D(nn.Module):
 
 # -- presets ---------------------------------------------------------------------------------------
 
-from ..recognizer import Recognizer  # noqa: E402
-from ..registry import register_preset  # noqa: E402
-from .heads3d import I3DHead  # noqa: E402
-from .resnet3d import convert_mmaction_recognizer  # noqa: E402
+
+_C3D_MEAN, _C3D_STD = (104.0, 117.0, 128.0), (1.0, 1.0, 1.0)
 
 
 @register_preset(
-    clip_len=16,
-    frame_interval=1,
-    num_clips=1,
-    num_classes=101,
-    dataset="ucf101",
-    input_layout="NCTHW",
-    mmaction_config="recognition/c3d/c3d_sports1m-pretrained_8xb30-16x1x1-45e_ucf101-rgb.py",
-    convert_mmaction=convert_mmaction_recognizer,
-    test_num_clips=10,
-    test_crops=1,
-    short_side=128,
-    crop_size=112,
-    test_crop_size=112,
-    mean=(104.0, 117.0, 128.0),
-    std=(1.0, 1.0, 1.0),
-    notes="C3D fine-tuned on UCF101 split 1 from Sports-1M; the 112x112 input size is fixed by fc6.",
+    replace(
+        UCF101_3D,
+        clip_len=16,
+        test_num_clips=10,
+        short_side=128,
+        crop_size=112,
+        test_crop_size=112,
+        mean=_C3D_MEAN,
+        std=_C3D_STD,
+        train_crop="random",
+        mmaction_config="recognition/c3d/c3d_sports1m-pretrained_8xb30-16x1x1-45e_ucf101-rgb.py",
+        convert_mmaction=convert_mmaction_recognizer,
+        notes="C3D fine-tuned on UCF101 split 1 from Sports-1M; the 112x112 input size is fixed by fc6.",
+    )
 )
 def c3d_sports1m_16x1x1_ucf101(num_classes: int = 101) -> Recognizer:
     """C3D, 16 consecutive frames of 112x112; 78.41M parameters with 101 classes."""
     return Recognizer(
         C3D(),
         I3DHead(num_classes, 4096, spatial_pool=False),
-        mean=(104.0, 117.0, 128.0),
-        std=(1.0, 1.0, 1.0),
+        mean=_C3D_MEAN,
+        std=_C3D_STD,
         input_layout="NCTHW",
     )

@@ -11,11 +11,16 @@ stage after the first halves time.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Literal
 
 from torch import nn
 
-from .resnet3d import Bottleneck3d, ConvBnAct3d, ResNet3d
+from ..meta import K400_3D
+from ..recognizer import Recognizer
+from ..registry import register_preset
+from .heads3d import I3DHead
+from .resnet3d import Bottleneck3d, ConvBnAct3d, ResNet3d, convert_mmaction_recognizer
 
 __all__ = ["CSNBottleneck3d", "ResNet3dCSN", "csn_backbone"]
 
@@ -117,34 +122,20 @@ def csn_backbone(
 
 # -- presets ---------------------------------------------------------------------------------------
 
-from ..recognizer import Recognizer  # noqa: E402
-from ..registry import register_preset  # noqa: E402
-from .heads3d import I3DHead  # noqa: E402
-from .resnet3d import convert_mmaction_recognizer  # noqa: E402
 
 _CSN_MEAN, _CSN_STD = (110.2008, 100.63983, 95.99475), (58.14765, 56.46975, 55.332195)
-_CSN = dict(
-    clip_len=32,
-    frame_interval=2,
-    num_clips=1,
-    num_classes=400,
-    dataset="kinetics400",
-    input_layout="NCTHW",
-    convert_mmaction=convert_mmaction_recognizer,
-    test_num_clips=10,
-    test_crops=3,
-    short_side=256,
-    crop_size=224,
-    test_crop_size=256,
-    mean=_CSN_MEAN,
-    std=_CSN_STD,
-)
+
+
+_CSN = replace(K400_3D, clip_len=32, frame_interval=2, mean=_CSN_MEAN, std=_CSN_STD, convert_mmaction=convert_mmaction_recognizer)
+_CSN_IMAGENET = replace(K400_3D, clip_len=32, frame_interval=2, convert_mmaction=convert_mmaction_recognizer)
 
 
 @register_preset(
-    mmaction_config="recognition/csn/ipcsn_r152_32x2x1-180e_kinetics400-rgb.py",
-    notes="ipCSN-152; BatchNorm frozen (eval mode, no gradients) in training as in the config.",
-    **_CSN,
+    replace(
+        _CSN,
+        mmaction_config="recognition/csn/ipcsn_r152_32x2x1-180e_kinetics400-rgb.py",
+        notes="ipCSN-152; BatchNorm frozen (eval mode, no gradients) in training as in the config.",
+    )
 )
 def ipcsn_r152_32x2x1_kinetics400(num_classes: int = 400) -> Recognizer:
     """Interaction-preserved CSN-152, 32 frames 2 apart; 33.02M parameters with 400 classes."""
@@ -155,9 +146,11 @@ def ipcsn_r152_32x2x1_kinetics400(num_classes: int = 400) -> Recognizer:
 
 
 @register_preset(
-    mmaction_config="recognition/csn/ircsn_r152_32x2x1-180e_kinetics400-rgb.py",
-    notes="irCSN-152; BatchNorm frozen (eval mode, no gradients) in training as in the config.",
-    **_CSN,
+    replace(
+        _CSN,
+        mmaction_config="recognition/csn/ircsn_r152_32x2x1-180e_kinetics400-rgb.py",
+        notes="irCSN-152; BatchNorm frozen (eval mode, no gradients) in training as in the config.",
+    )
 )
 def ircsn_r152_32x2x1_kinetics400(num_classes: int = 400) -> Recognizer:
     """Interaction-reduced CSN-152, 32 frames 2 apart; 29.70M parameters with 400 classes."""
@@ -168,9 +161,11 @@ def ircsn_r152_32x2x1_kinetics400(num_classes: int = 400) -> Recognizer:
 
 
 @register_preset(
-    mmaction_config="recognition/csn/ircsn_ig65m-pretrained-r50-bnfrozen_8xb12-32x2x1-58e_kinetics400-rgb.py",
-    notes="irCSN-50 fine-tuned from IG-65M with frozen BatchNorm; ImageNet mean/std as in that config.",
-    **{**_CSN, "mean": (123.675, 116.28, 103.53), "std": (58.395, 57.12, 57.375)},
+    replace(
+        _CSN_IMAGENET,
+        mmaction_config="recognition/csn/ircsn_ig65m-pretrained-r50-bnfrozen_8xb12-32x2x1-58e_kinetics400-rgb.py",
+        notes="irCSN-50 fine-tuned from IG-65M with frozen BatchNorm; ImageNet mean/std as in that config.",
+    )
 )
 def ircsn_r50_ig65m_bnfrozen_32x2x1_kinetics400(num_classes: int = 400) -> Recognizer:
     """Interaction-reduced CSN-50, 32 frames 2 apart."""

@@ -12,6 +12,7 @@ Published (MMAction2 model zoo, Kinetics-400, 8 segments x 3 crops): TSM-MobileN
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from torch import Tensor, nn
@@ -19,6 +20,7 @@ from torch import Tensor, nn
 from vidcore.core.checkpoint import remap_keys
 from vidcore.core.layers import ConvNormAct
 
+from ..meta import K400_2D
 from ..recognizer import IMAGENET_MEAN_255, IMAGENET_STD_255, Recognizer
 from ..registry import register_preset
 from .tsm import TemporalShift, TSMHead
@@ -167,10 +169,16 @@ def tsm_mobilenet_v2(
 
 
 @register_preset(
-    clip_len=1, frame_interval=1, num_clips=8, num_classes=400, dataset="kinetics400", input_layout="NCHW",
-    mmaction_config="recognition/tsm/tsm_imagenet-pretrained-mobilenetv2_8xb16-1x1x8-100e_kinetics400-rgb.py",
-    convert_mmaction=convert_mmaction_mobilenet_v2_tsm, test_num_clips=8, test_crops=3, test_crop_size=256,
-    notes="Real-time TSM (2.7M parameters at 400 classes).",
+    replace(
+        K400_2D,
+        num_clips=8,
+        test_num_clips=8,
+        test_crops=3,
+        test_crop_size=256,
+        mmaction_config="recognition/tsm/tsm_imagenet-pretrained-mobilenetv2_8xb16-1x1x8-100e_kinetics400-rgb.py",
+        convert_mmaction=convert_mmaction_mobilenet_v2_tsm,
+        notes="Real-time TSM (2.7M parameters at 400 classes).",
+    )
 )
 def tsm_mobilenetv2_1x1x8_kinetics400(num_classes: int = 400) -> Recognizer:
     return tsm_mobilenet_v2(num_classes=num_classes, num_segments=8)

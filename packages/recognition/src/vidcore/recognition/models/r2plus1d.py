@@ -11,10 +11,15 @@ its checkpoints load). Submodules ``conv_s``, ``bn_s``, ``conv_t`` sit where MMA
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from torch import Tensor, nn
 
-from .resnet3d import ResNet3d
+from ..meta import K400_3D
+from ..recognizer import Recognizer
+from ..registry import register_preset
+from .heads3d import I3DHead
+from .resnet3d import ResNet3d, convert_mmaction_recognizer
 
 __all__ = ["Conv2plus1d", "r2plus1d_r34_backbone"]
 
@@ -80,27 +85,17 @@ def r2plus1d_r34_backbone() -> ResNet3d:
 
 # -- presets ---------------------------------------------------------------------------------------
 
-from ..recognizer import Recognizer  # noqa: E402
-from ..registry import register_preset  # noqa: E402
-from .heads3d import I3DHead  # noqa: E402
-from .resnet3d import convert_mmaction_recognizer  # noqa: E402
 
 
 @register_preset(
-    clip_len=8,
-    frame_interval=8,
-    num_clips=1,
-    num_classes=400,
-    dataset="kinetics400",
-    input_layout="NCTHW",
-    mmaction_config="recognition/r2plus1d/r2plus1d_r34_8xb8-8x8x1-180e_kinetics400-rgb.py",
-    convert_mmaction=convert_mmaction_recognizer,
-    test_num_clips=10,
-    test_crops=3,
-    short_side=256,
-    crop_size=224,
-    test_crop_size=256,
-    notes="R(2+1)D-34 from scratch (MMAction2 trains it with SyncBN, eps 1e-3; BatchNorm3d here).",
+    replace(
+        K400_3D,
+        clip_len=8,
+        frame_interval=8,
+        mmaction_config="recognition/r2plus1d/r2plus1d_r34_8xb8-8x8x1-180e_kinetics400-rgb.py",
+        convert_mmaction=convert_mmaction_recognizer,
+        notes="R(2+1)D-34 from scratch (MMAction2 trains it with SyncBN, eps 1e-3; BatchNorm3d here).",
+    )
 )
 def r2plus1d_r34_8x8x1_kinetics400(num_classes: int = 400) -> Recognizer:
     """R(2+1)D-34, 8 frames 8 apart; 63.76M parameters with 400 classes."""

@@ -19,13 +19,18 @@ Input ``(N, C, T, H, W)`` float; output the features of the stages named by ``ou
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.utils.checkpoint import checkpoint
+
+from ..meta import K400_3D
+from ..recognizer import Recognizer
+from ..registry import register_preset
+from .heads3d import I3DHead
 
 __all__ = [
     "BasicBlock3d",
@@ -679,24 +684,19 @@ def slowonly_backbone(
 
 # -- presets ---------------------------------------------------------------------------------------
 
-from ..recognizer import Recognizer  # noqa: E402  (presets need the model code above)
-from ..registry import register_preset  # noqa: E402
-from .heads3d import I3DHead  # noqa: E402
 
-_K400_TEST = dict(test_num_clips=10, test_crops=3, short_side=256, crop_size=224, test_crop_size=256)
+_I3D = replace(K400_3D, clip_len=32, frame_interval=2, convert_mmaction=convert_mmaction_recognizer)
+_SLOWONLY_8X8 = replace(K400_3D, clip_len=8, frame_interval=8, convert_mmaction=convert_mmaction_recognizer)
+_K400_3D = replace(K400_3D, convert_mmaction=convert_mmaction_recognizer)
+_C2D = replace(K400_3D, test_crop_size=224, convert_mmaction=convert_mmaction_c2d)
 
 
 @register_preset(
-    clip_len=32,
-    frame_interval=2,
-    num_clips=1,
-    num_classes=400,
-    dataset="kinetics400",
-    input_layout="NCTHW",
-    mmaction_config="recognition/i3d/i3d_imagenet-pretrained-r50_8xb8-32x2x1-100e_kinetics400-rgb.py",
-    convert_mmaction=convert_mmaction_recognizer,
-    notes="I3D ResNet-50; MMAction2 reports 73.47 top-1 (10x3 views).",
-    **_K400_TEST,
+    replace(
+        _I3D,
+        mmaction_config="recognition/i3d/i3d_imagenet-pretrained-r50_8xb8-32x2x1-100e_kinetics400-rgb.py",
+        notes="I3D ResNet-50; MMAction2 reports 73.47 top-1 (10x3 views).",
+    )
 )
 def i3d_r50_32x2x1_kinetics400(num_classes: int = 400) -> Recognizer:
     """I3D-R50, 32 frames 2 apart, 224 crops; 28.04M parameters with 400 classes."""
@@ -708,23 +708,15 @@ def _i3d_nl(mode: Literal["embedded_gaussian", "dot_product", "gaussian"], num_c
     return Recognizer(i3d_r50_backbone(non_local_spec=spec), I3DHead(num_classes, 2048), input_layout="NCTHW")
 
 
-_I3D_NL = dict(
-    clip_len=32,
-    frame_interval=2,
-    num_clips=1,
-    num_classes=400,
-    dataset="kinetics400",
-    input_layout="NCTHW",
-    convert_mmaction=convert_mmaction_recognizer,
-    **_K400_TEST,
-)
 _I3D_NL_CONFIG = "recognition/i3d/i3d_imagenet-pretrained-r50-nl-{}_8xb8-32x2x1-100e_kinetics400-rgb.py"
 
 
 @register_preset(
-    mmaction_config=_I3D_NL_CONFIG.format("embedded-gaussian"),
-    notes="I3D-R50 with 5 embedded-gaussian non-local blocks in res3/res4 (use_scale=False); 35.40M parameters.",
-    **_I3D_NL,
+    replace(
+        _I3D,
+        mmaction_config=_I3D_NL_CONFIG.format("embedded-gaussian"),
+        notes="I3D-R50 with 5 embedded-gaussian non-local blocks in res3/res4 (use_scale=False); 35.40M parameters.",
+    )
 )
 def i3d_r50_nl_embedded_gaussian_32x2x1_kinetics400(num_classes: int = 400) -> Recognizer:
     """I3D-R50 + non-local blocks (embedded gaussian, sub-sampled, BN on the output)."""
@@ -732,9 +724,11 @@ def i3d_r50_nl_embedded_gaussian_32x2x1_kinetics400(num_classes: int = 400) -> R
 
 
 @register_preset(
-    mmaction_config=_I3D_NL_CONFIG.format("dot-product"),
-    notes="I3D-R50 with 5 dot-product non-local blocks in res3/res4.",
-    **_I3D_NL,
+    replace(
+        _I3D,
+        mmaction_config=_I3D_NL_CONFIG.format("dot-product"),
+        notes="I3D-R50 with 5 dot-product non-local blocks in res3/res4.",
+    )
 )
 def i3d_r50_nl_dot_product_32x2x1_kinetics400(num_classes: int = 400) -> Recognizer:
     """I3D-R50 + non-local blocks (dot product)."""
@@ -742,9 +736,11 @@ def i3d_r50_nl_dot_product_32x2x1_kinetics400(num_classes: int = 400) -> Recogni
 
 
 @register_preset(
-    mmaction_config=_I3D_NL_CONFIG.format("gaussian"),
-    notes="I3D-R50 with 5 gaussian non-local blocks in res3/res4.",
-    **_I3D_NL,
+    replace(
+        _I3D,
+        mmaction_config=_I3D_NL_CONFIG.format("gaussian"),
+        notes="I3D-R50 with 5 gaussian non-local blocks in res3/res4.",
+    )
 )
 def i3d_r50_nl_gaussian_32x2x1_kinetics400(num_classes: int = 400) -> Recognizer:
     """I3D-R50 + non-local blocks (gaussian, no embeddings)."""
@@ -752,43 +748,25 @@ def i3d_r50_nl_gaussian_32x2x1_kinetics400(num_classes: int = 400) -> Recognizer
 
 
 @register_preset(
-    clip_len=8,
-    frame_interval=8,
-    num_clips=1,
-    num_classes=400,
-    dataset="kinetics400",
-    input_layout="NCTHW",
-    mmaction_config="recognition/c2d/c2d_r50-in1k-pre_8xb32-8x8x1-100e_kinetics400-rgb.py",
-    convert_mmaction=convert_mmaction_c2d,
-    test_num_clips=10,
-    test_crops=3,
-    short_side=256,
-    crop_size=224,
-    test_crop_size=224,
-    extra={"test_short_side": 224},
-    notes="C2D ResNet-50 (2D per frame, one temporal pool); tested on 224 crops of 224-short-side frames.",
+    replace(
+        _C2D,
+        clip_len=8,
+        frame_interval=8,
+        mmaction_config="recognition/c2d/c2d_r50-in1k-pre_8xb32-8x8x1-100e_kinetics400-rgb.py",
+        notes="C2D ResNet-50 (2D per frame, one temporal pool); tested on 224 crops of 224-short-side frames.",
+    )
 )
 def c2d_r50_8x8x1_kinetics400(num_classes: int = 400) -> Recognizer:
     """C2D-R50, 8 frames 8 apart; 24.33M parameters with 400 classes."""
     return Recognizer(c2d_r50_backbone(), I3DHead(num_classes, 2048), input_layout="NCTHW")
 
 
-_SLOWONLY = dict(
-    num_clips=1,
-    num_classes=400,
-    dataset="kinetics400",
-    input_layout="NCTHW",
-    convert_mmaction=convert_mmaction_recognizer,
-    **_K400_TEST,
-)
-
-
 @register_preset(
-    clip_len=8,
-    frame_interval=8,
-    mmaction_config="recognition/slowonly/slowonly_r50_8xb16-8x8x1-256e_kinetics400-rgb.py",
-    notes="SlowOnly-R50 8x8 from scratch; 32.45M parameters with 400 classes.",
-    **_SLOWONLY,
+    replace(
+        _SLOWONLY_8X8,
+        mmaction_config="recognition/slowonly/slowonly_r50_8xb16-8x8x1-256e_kinetics400-rgb.py",
+        notes="SlowOnly-R50 8x8 from scratch; 32.45M parameters with 400 classes.",
+    )
 )
 def slowonly_r50_8x8x1_kinetics400(num_classes: int = 400) -> Recognizer:
     """SlowOnly-R50, 8 frames 8 apart."""
@@ -796,11 +774,13 @@ def slowonly_r50_8x8x1_kinetics400(num_classes: int = 400) -> Recognizer:
 
 
 @register_preset(
-    clip_len=4,
-    frame_interval=16,
-    mmaction_config="recognition/slowonly/slowonly_r50_8xb16-4x16x1-256e_kinetics400-rgb.py",
-    notes="SlowOnly-R50 4x16 from scratch.",
-    **_SLOWONLY,
+    replace(
+        _K400_3D,
+        clip_len=4,
+        frame_interval=16,
+        mmaction_config="recognition/slowonly/slowonly_r50_8xb16-4x16x1-256e_kinetics400-rgb.py",
+        notes="SlowOnly-R50 4x16 from scratch.",
+    )
 )
 def slowonly_r50_4x16x1_kinetics400(num_classes: int = 400) -> Recognizer:
     """SlowOnly-R50, 4 frames 16 apart."""
@@ -808,21 +788,13 @@ def slowonly_r50_4x16x1_kinetics400(num_classes: int = 400) -> Recognizer:
 
 
 @register_preset(
-    clip_len=16,
-    frame_interval=4,
-    num_clips=1,
-    num_classes=400,
-    dataset="kinetics400",
-    input_layout="NCTHW",
-    mmaction_config="recognition/c2d/c2d_r50-in1k-pre_8xb32-16x4x1-100e_kinetics400-rgb.py",
-    convert_mmaction=convert_mmaction_c2d,
-    test_num_clips=10,
-    test_crops=3,
-    short_side=256,
-    crop_size=224,
-    test_crop_size=224,
-    extra={"test_short_side": 224},
-    notes="C2D ResNet-50 on 16 frames 4 apart.",
+    replace(
+        _C2D,
+        clip_len=16,
+        frame_interval=4,
+        mmaction_config="recognition/c2d/c2d_r50-in1k-pre_8xb32-16x4x1-100e_kinetics400-rgb.py",
+        notes="C2D ResNet-50 on 16 frames 4 apart.",
+    )
 )
 def c2d_r50_16x4x1_kinetics400(num_classes: int = 400) -> Recognizer:
     """C2D-R50, 16 frames 4 apart."""
@@ -830,11 +802,11 @@ def c2d_r50_16x4x1_kinetics400(num_classes: int = 400) -> Recognizer:
 
 
 @register_preset(
-    clip_len=8,
-    frame_interval=8,
-    mmaction_config="recognition/slowonly/slowonly_r101_8xb16-8x8x1-196e_kinetics400-rgb.py",
-    notes="SlowOnly-R101 8x8 from scratch.",
-    **_SLOWONLY,
+    replace(
+        _SLOWONLY_8X8,
+        mmaction_config="recognition/slowonly/slowonly_r101_8xb16-8x8x1-196e_kinetics400-rgb.py",
+        notes="SlowOnly-R101 8x8 from scratch.",
+    )
 )
 def slowonly_r101_8x8x1_kinetics400(num_classes: int = 400) -> Recognizer:
     """SlowOnly-R101, 8 frames 8 apart."""
@@ -842,14 +814,12 @@ def slowonly_r101_8x8x1_kinetics400(num_classes: int = 400) -> Recognizer:
 
 
 @register_preset(
-    clip_len=8,
-    frame_interval=8,
-    mmaction_config=(
-        "recognition/slowonly/"
-        "slowonly_r50-in1k-pre-nl-embedded-gaussian_8xb16-8x8x1-steplr-150e_kinetics400-rgb.py"
-    ),
-    notes="SlowOnly-R50 8x8 with embedded-gaussian non-local blocks (use_scale=True), ImageNet-initialised.",
-    **_SLOWONLY,
+    replace(
+        _SLOWONLY_8X8,
+        mmaction_config="recognition/slowonly/"
+        "slowonly_r50-in1k-pre-nl-embedded-gaussian_8xb16-8x8x1-steplr-150e_kinetics400-rgb.py",
+        notes="SlowOnly-R50 8x8 with embedded-gaussian non-local blocks (use_scale=True), ImageNet-initialised.",
+    )
 )
 def slowonly_r50_nl_embedded_gaussian_8x8x1_kinetics400(num_classes: int = 400) -> Recognizer:
     """SlowOnly-R50 + non-local blocks in res3 (blocks 0, 2) and res4 (blocks 0, 2, 4)."""

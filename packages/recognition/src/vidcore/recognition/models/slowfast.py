@@ -13,11 +13,16 @@ Submodule names follow MMAction2's ``ResNet3dSlowFast`` (``slow_path.conv1_later
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import torch
 from torch import Tensor, nn
 
-from .resnet3d import ConvBnAct3d, ResNet3d
+from ..meta import K400_3D
+from ..recognizer import Recognizer
+from ..registry import register_preset
+from .heads3d import SlowFastHead
+from .resnet3d import ConvBnAct3d, ResNet3d, convert_mmaction_recognizer
 
 __all__ = ["ResNet3dPathway", "ResNet3dSlowFast", "slowfast_backbone"]
 
@@ -215,31 +220,16 @@ def slowfast_backbone(
 
 # -- presets ---------------------------------------------------------------------------------------
 
-from ..recognizer import Recognizer  # noqa: E402
-from ..registry import register_preset  # noqa: E402
-from .heads3d import SlowFastHead  # noqa: E402
-from .resnet3d import convert_mmaction_recognizer  # noqa: E402
 
-_SLOWFAST = dict(
-    clip_len=32,
-    frame_interval=2,
-    num_clips=1,
-    num_classes=400,
-    dataset="kinetics400",
-    input_layout="NCTHW",
-    convert_mmaction=convert_mmaction_recognizer,
-    test_num_clips=10,
-    test_crops=3,
-    short_side=256,
-    crop_size=224,
-    test_crop_size=256,
-)
+_SLOWFAST = replace(K400_3D, clip_len=32, frame_interval=2, convert_mmaction=convert_mmaction_recognizer)
 
 
 @register_preset(
-    mmaction_config="recognition/slowfast/slowfast_r50_8xb8-4x16x1-256e_kinetics400-rgb.py",
-    notes="SlowFast-R50 4x16 (slow 4 frames, fast 32; tau=8, alpha=8, beta=1/8).",
-    **_SLOWFAST,
+    replace(
+        _SLOWFAST,
+        mmaction_config="recognition/slowfast/slowfast_r50_8xb8-4x16x1-256e_kinetics400-rgb.py",
+        notes="SlowFast-R50 4x16 (slow 4 frames, fast 32; tau=8, alpha=8, beta=1/8).",
+    )
 )
 def slowfast_r50_4x16x1_kinetics400(num_classes: int = 400) -> Recognizer:
     """SlowFast-R50 4x16 on 32-frame clips (2 apart); 34.48M parameters with 400 classes."""
@@ -248,9 +238,11 @@ def slowfast_r50_4x16x1_kinetics400(num_classes: int = 400) -> Recognizer:
 
 
 @register_preset(
-    mmaction_config="recognition/slowfast/slowfast_r50_8xb8-8x8x1-256e_kinetics400-rgb.py",
-    notes="SlowFast-R50 8x8 (slow 8 frames, fast 32; tau=4, alpha=4, fusion kernel 7).",
-    **_SLOWFAST,
+    replace(
+        _SLOWFAST,
+        mmaction_config="recognition/slowfast/slowfast_r50_8xb8-8x8x1-256e_kinetics400-rgb.py",
+        notes="SlowFast-R50 8x8 (slow 8 frames, fast 32; tau=4, alpha=4, fusion kernel 7).",
+    )
 )
 def slowfast_r50_8x8x1_kinetics400(num_classes: int = 400) -> Recognizer:
     """SlowFast-R50 8x8 on 32-frame clips (2 apart)."""
@@ -259,9 +251,11 @@ def slowfast_r50_8x8x1_kinetics400(num_classes: int = 400) -> Recognizer:
 
 
 @register_preset(
-    mmaction_config="recognition/slowfast/slowfast_r101_8xb8-8x8x1-256e_kinetics400-rgb.py",
-    notes="SlowFast-R101 8x8 (tau=4, alpha=4, fusion kernel 7).",
-    **_SLOWFAST,
+    replace(
+        _SLOWFAST,
+        mmaction_config="recognition/slowfast/slowfast_r101_8xb8-8x8x1-256e_kinetics400-rgb.py",
+        notes="SlowFast-R101 8x8 (tau=4, alpha=4, fusion kernel 7).",
+    )
 )
 def slowfast_r101_8x8x1_kinetics400(num_classes: int = 400) -> Recognizer:
     """SlowFast-R101 8x8 on 32-frame clips (2 apart)."""

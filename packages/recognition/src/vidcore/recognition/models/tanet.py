@@ -16,6 +16,7 @@ Published (MMAction2 model zoo, Kinetics-400 dense 1x1x8, 8 x 3 crops): TANet-R5
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import torch.nn.functional as F
@@ -23,6 +24,7 @@ from torch import Tensor, nn
 
 from vidcore.core.checkpoint import remap_keys
 
+from ..meta import K400_2D, STHV1_2D
 from ..recognizer import IMAGENET_STD_255, Recognizer
 from ..registry import register_preset
 from .resnet import ResNet
@@ -176,34 +178,51 @@ def tanet_resnet(
 
 # ---------------------------------------------------------------------------------------- presets
 _CFG = "recognition/tanet/tanet_imagenet-pretrained-r50_"
-_STHV1_FLIP = {2: 4, 4: 2, 30: 41, 41: 30, 52: 66, 66: 52}
+
+
+_TANET_STHV1 = replace(STHV1_2D, mean=TANET_MEAN_255, convert_mmaction=convert_mmaction_tanet)
 
 
 @register_preset(
-    clip_len=1, frame_interval=1, num_clips=8, num_classes=400, dataset="kinetics400", input_layout="NCHW",
-    sampling="dense", mmaction_config=_CFG + "8xb8-dense-1x1x8-100e_kinetics400-rgb.py",
-    convert_mmaction=convert_mmaction_tanet, test_num_clips=8, test_crops=3, test_crop_size=256,
-    mean=TANET_MEAN_255, notes="MMAction2 zoo top-1 76.25% (dense 8 frames x 3 crops).",
+    replace(
+        K400_2D,
+        num_clips=8,
+        sampling="dense",
+        test_num_clips=8,
+        test_crops=3,
+        test_crop_size=256,
+        mean=TANET_MEAN_255,
+        mmaction_config=_CFG + "8xb8-dense-1x1x8-100e_kinetics400-rgb.py",
+        convert_mmaction=convert_mmaction_tanet,
+        notes="MMAction2 zoo top-1 76.25% (dense 8 frames x 3 crops).",
+    )
 )
 def tanet_r50_1x1x8_kinetics400(num_classes: int = 400) -> Recognizer:
     return tanet_resnet(50, num_classes=num_classes, num_segments=8, dropout=0.5)
 
 
 @register_preset(
-    clip_len=1, frame_interval=1, num_clips=8, num_classes=174, dataset="sthv1", input_layout="NCHW",
-    mmaction_config=_CFG + "8xb8-1x1x8-50e_sthv1-rgb.py", convert_mmaction=convert_mmaction_tanet,
-    test_num_clips=8, test_crops=3, test_twice_sample=True, test_crop_size=256, mean=TANET_MEAN_255,
-    extra={"flip_label_map": _STHV1_FLIP},
+    replace(
+        _TANET_STHV1,
+        num_clips=8,
+        test_num_clips=8,
+        test_crops=3,
+        test_twice_sample=True,
+        test_crop_size=256,
+        mmaction_config=_CFG + "8xb8-1x1x8-50e_sthv1-rgb.py",
+    )
 )
 def tanet_r50_1x1x8_sthv1(num_classes: int = 174) -> Recognizer:
     return tanet_resnet(50, num_classes=num_classes, num_segments=8, dropout=0.6)
 
 
 @register_preset(
-    clip_len=1, frame_interval=1, num_clips=16, num_classes=174, dataset="sthv1", input_layout="NCHW",
-    mmaction_config=_CFG + "8xb6-1x1x16-50e_sthv1-rgb.py", convert_mmaction=convert_mmaction_tanet,
-    test_num_clips=16, test_crops=1, test_crop_size=224, mean=TANET_MEAN_255,
-    extra={"flip_label_map": _STHV1_FLIP},
+    replace(
+        _TANET_STHV1,
+        num_clips=16,
+        test_num_clips=16,
+        mmaction_config=_CFG + "8xb6-1x1x16-50e_sthv1-rgb.py",
+    )
 )
 def tanet_r50_1x1x16_sthv1(num_classes: int = 174) -> Recognizer:
     return tanet_resnet(50, num_classes=num_classes, num_segments=16, dropout=0.6)

@@ -12,6 +12,7 @@ The interlace acts on the input of each residual branch (before ``conv1``), on t
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import torch
@@ -19,6 +20,7 @@ from torch import Tensor, nn
 
 from vidcore.core.checkpoint import remap_keys
 
+from ..meta import K400_2D, STHV1_2D, STHV2_2D
 from ..recognizer import IMAGENET_MEAN_255, IMAGENET_STD_255, Recognizer
 from ..registry import register_preset
 from .resnet import ResNet
@@ -207,31 +209,39 @@ def tin_resnet(
 _CFG = "recognition/tin/"
 
 
+_TIN_STHV1 = replace(STHV1_2D, num_clips=8, test_num_clips=8, convert_mmaction=convert_mmaction_tin)
+_TIN_STHV2 = replace(STHV2_2D, num_clips=8, test_num_clips=8, convert_mmaction=convert_mmaction_tin)
+_TIN_K400 = replace(K400_2D, num_clips=8, test_num_clips=8, convert_mmaction=convert_mmaction_tin)
+
+
 @register_preset(
-    clip_len=1, frame_interval=1, num_clips=8, num_classes=174, dataset="sthv1", input_layout="NCHW",
-    mmaction_config=_CFG + "tin_imagenet-pretrained-r50_8xb6-1x1x8-40e_sthv1-rgb.py",
-    convert_mmaction=convert_mmaction_tin, test_num_clips=8, test_crops=1, test_crop_size=224,
-    notes="Something-Something V1 is distributed as rawframes. MMAction2 cannot run this model without "
+    replace(
+        _TIN_STHV1,
+        mmaction_config=_CFG + "tin_imagenet-pretrained-r50_8xb6-1x1x8-40e_sthv1-rgb.py",
+        notes="Something-Something V1 is distributed as rawframes. MMAction2 cannot run this model without "
     "MMCV's compiled tin_shift op; vidcore's interlace is pure PyTorch.",
+    )
 )
 def tin_r50_1x1x8_sthv1(num_classes: int = 174) -> Recognizer:
     return tin_resnet(50, num_classes=num_classes, dropout=0.8)
 
 
 @register_preset(
-    clip_len=1, frame_interval=1, num_clips=8, num_classes=174, dataset="sthv2", input_layout="NCHW",
-    mmaction_config=_CFG + "tin_imagenet-pretrained-r50_8xb6-1x1x8-40e_sthv2-rgb.py",
-    convert_mmaction=convert_mmaction_tin, test_num_clips=8, test_crops=1, test_crop_size=224,
+    replace(
+        _TIN_STHV2,
+        mmaction_config=_CFG + "tin_imagenet-pretrained-r50_8xb6-1x1x8-40e_sthv2-rgb.py",
+    )
 )
 def tin_r50_1x1x8_sthv2(num_classes: int = 174) -> Recognizer:
     return tin_resnet(50, num_classes=num_classes, dropout=0.8)
 
 
 @register_preset(
-    clip_len=1, frame_interval=1, num_clips=8, num_classes=400, dataset="kinetics400", input_layout="NCHW",
-    mmaction_config=_CFG + "tin_kinetics400-pretrained-tsm-r50_1x1x8-50e_kinetics400-rgb.py",
-    convert_mmaction=convert_mmaction_tin, test_num_clips=8, test_crops=1, test_crop_size=224,
-    notes="Fine-tuned from a Kinetics-400 TSM-R50 checkpoint in MMAction2's recipe.",
+    replace(
+        _TIN_K400,
+        mmaction_config=_CFG + "tin_kinetics400-pretrained-tsm-r50_1x1x8-50e_kinetics400-rgb.py",
+        notes="Fine-tuned from a Kinetics-400 TSM-R50 checkpoint in MMAction2's recipe.",
+    )
 )
 def tin_r50_1x1x8_kinetics400(num_classes: int = 400) -> Recognizer:
     return tin_resnet(50, num_classes=num_classes, dropout=0.5)

@@ -15,14 +15,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Literal
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .heads3d import TPNAuxHead
-from .resnet3d import ConvBnAct3d
+from ..meta import K400_3D, STHV1_2D
+from ..recognizer import Recognizer
+from ..registry import register_preset
+from .heads3d import TPNAuxHead, TPNHead
+from .resnet3d import ConvBnAct3d, convert_mmaction_recognizer, slowonly_backbone
+from .tsm import ResNetTSM, convert_mmaction_tsm
 
 __all__ = ["TPN", "LevelFusion", "SpatialModulation", "TPNDownSample", "TemporalModulation"]
 
@@ -269,28 +274,18 @@ class TPN(nn.Module):
 
 # -- presets ---------------------------------------------------------------------------------------
 
-from ..recognizer import Recognizer  # noqa: E402
-from ..registry import register_preset  # noqa: E402
-from .heads3d import TPNHead  # noqa: E402
-from .resnet3d import convert_mmaction_recognizer, slowonly_backbone  # noqa: E402
-from .tsm import ResNetTSM, convert_mmaction_tsm  # noqa: E402
 
 
 @register_preset(
-    clip_len=8,
-    frame_interval=8,
-    num_clips=1,
-    num_classes=400,
-    dataset="kinetics400",
-    input_layout="NCTHW",
-    mmaction_config="recognition/tpn/tpn-slowonly_r50_8xb8-8x8x1-150e_kinetics400-rgb.py",
-    convert_mmaction=convert_mmaction_recognizer,
-    test_num_clips=10,
-    test_crops=3,
-    short_side=256,
-    crop_size=224,
-    test_crop_size=256,
-    notes="TPN on SlowOnly-R50 (res4 + res5), auxiliary loss on res4; 91.50M parameters with 400 classes.",
+    replace(
+        K400_3D,
+        clip_len=8,
+        frame_interval=8,
+        classifier=('head.fc_cls', 'neck.aux_head.fc'),
+        mmaction_config="recognition/tpn/tpn-slowonly_r50_8xb8-8x8x1-150e_kinetics400-rgb.py",
+        convert_mmaction=convert_mmaction_recognizer,
+        notes="TPN on SlowOnly-R50 (res4 + res5), auxiliary loss on res4; 91.50M parameters with 400 classes.",
+    )
 )
 def tpn_slowonly_r50_8x8x1_kinetics400(num_classes: int = 400) -> Recognizer:
     """TPN-SlowOnly-R50, 8 frames 8 apart."""
@@ -309,22 +304,19 @@ def convert_mmaction_tpn_tsm(state_dict: dict[str, Tensor]) -> dict[str, Tensor]
 
 
 @register_preset(
-    clip_len=1,
-    frame_interval=1,
-    num_clips=8,
-    num_classes=174,
-    dataset="sthv1",
-    input_layout="NCHW",
-    mmaction_config="recognition/tpn/tpn-tsm_imagenet-pretrained-r50_8xb8-1x1x8-150e_sthv1-rgb.py",
-    convert_mmaction=convert_mmaction_tpn_tsm,
-    test_num_clips=8,
-    test_crops=3,
-    test_twice_sample=True,
-    short_side=256,
-    crop_size=224,
-    test_crop_size=256,
-    extra={"filename_tmpl": "{:05}.jpg"},
-    notes="TPN on TSM-R50 (8 segments, res4 + res5) for Something-Something V1 rawframes; 82.45M parameters.",
+    replace(
+        STHV1_2D,
+        num_clips=8,
+        test_num_clips=8,
+        test_crops=3,
+        test_twice_sample=True,
+        test_crop_size=256,
+        filename_tmpl='{:05}.jpg',
+        classifier=('head.fc_cls', 'neck.aux_head.fc'),
+        mmaction_config="recognition/tpn/tpn-tsm_imagenet-pretrained-r50_8xb8-1x1x8-150e_sthv1-rgb.py",
+        convert_mmaction=convert_mmaction_tpn_tsm,
+        notes="TPN on TSM-R50 (8 segments, res4 + res5) for Something-Something V1 rawframes; 82.45M parameters.",
+    )
 )
 def tpn_tsm_r50_1x1x8_sthv1(num_classes: int = 174) -> Recognizer:
     """TPN-TSM-R50 with 8 segments."""

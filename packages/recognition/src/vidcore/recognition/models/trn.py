@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any, Literal
 
 import numpy as np
@@ -22,6 +23,7 @@ from torch import Tensor, nn
 from vidcore.core.checkpoint import remap_keys
 from vidcore.core.layers import normal_init
 
+from ..meta import STHV1_2D, STHV2_2D
 from ..recognizer import IMAGENET_MEAN_255, IMAGENET_STD_255, Recognizer
 from ..registry import register_preset
 from .resnet import ResNet
@@ -182,23 +184,26 @@ def trn_resnet(
 _CFG = "recognition/trn/trn_imagenet-pretrained-r50_8xb16-1x1x8-50e_"
 
 
+_TRN_CLASSIFIER = tuple(f"head.consensus.fc_fusion_scales.{i}.3" for i in range(7))
+_TRN_STHV1 = replace(STHV1_2D, num_clips=8, test_num_clips=8, test_crops=3, test_twice_sample=True, test_crop_size=256, classifier=_TRN_CLASSIFIER, convert_mmaction=convert_mmaction_trn, notes="Scores depend on numpy's global RNG (relations drawn per forward), as in MMAction2.")
+_TRN_STHV2 = replace(STHV2_2D, num_clips=8, test_num_clips=8, test_crops=3, test_twice_sample=True, test_crop_size=256, classifier=_TRN_CLASSIFIER, convert_mmaction=convert_mmaction_trn, notes="Scores depend on numpy's global RNG (relations drawn per forward), as in MMAction2.")
+
+
 @register_preset(
-    clip_len=1, frame_interval=1, num_clips=8, num_classes=174, dataset="sthv1", input_layout="NCHW",
-    mmaction_config=_CFG + "sthv1-rgb.py", convert_mmaction=convert_mmaction_trn,
-    test_num_clips=8, test_crops=3, test_twice_sample=True, test_crop_size=256,
-    extra={"flip_label_map": {2: 4, 4: 2, 30: 41, 41: 30, 52: 66, 66: 52}},
-    notes="Scores depend on numpy's global RNG (relations drawn per forward), as in MMAction2.",
+    replace(
+        _TRN_STHV1,
+        mmaction_config=_CFG + "sthv1-rgb.py",
+    )
 )
 def trn_r50_1x1x8_sthv1(num_classes: int = 174) -> Recognizer:
     return trn_resnet(50, num_classes=num_classes, num_segments=8)
 
 
 @register_preset(
-    clip_len=1, frame_interval=1, num_clips=8, num_classes=174, dataset="sthv2", input_layout="NCHW",
-    mmaction_config=_CFG + "sthv2-rgb.py", convert_mmaction=convert_mmaction_trn,
-    test_num_clips=8, test_crops=3, test_twice_sample=True, test_crop_size=256,
-    extra={"flip_label_map": {86: 87, 87: 86, 93: 94, 94: 93, 166: 167, 167: 166}},
-    notes="Scores depend on numpy's global RNG (relations drawn per forward), as in MMAction2.",
+    replace(
+        _TRN_STHV2,
+        mmaction_config=_CFG + "sthv2-rgb.py",
+    )
 )
 def trn_r50_1x1x8_sthv2(num_classes: int = 174) -> Recognizer:
     return trn_resnet(50, num_classes=num_classes, num_segments=8)

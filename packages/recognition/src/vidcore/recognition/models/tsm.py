@@ -14,6 +14,7 @@ Published (MMAction2 model zoo, Kinetics-400, 8 segments x 10 crops): TSM-R50 1x
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any, Literal
 
 import torch
@@ -22,6 +23,7 @@ from torch import Tensor, nn
 from vidcore.core.checkpoint import remap_keys
 from vidcore.core.layers import NonLocalBlock
 
+from ..meta import K400_2D, STHV2_2D
 from ..recognizer import IMAGENET_MEAN_255, IMAGENET_STD_255, Recognizer
 from ..registry import register_preset
 from .resnet import ResNet, block_out_channels
@@ -282,91 +284,109 @@ def tsm_resnet(
 
 # ---------------------------------------------------------------------------------------- presets
 _NL_R50 = ((0, 0, 0), (1, 0, 1, 0), (1, 0, 1, 0, 1, 0), (0, 0, 0))
-_STHV2_FLIP = {86: 87, 87: 86, 93: 94, 94: 93, 166: 167, 167: 166}
 _CFG = "recognition/tsm/tsm_imagenet-pretrained-"
 
 
+_TSM_K400 = replace(K400_2D, num_clips=8, test_num_clips=8, test_crops=10, convert_mmaction=convert_mmaction_tsm)
+_TSM_STHV2 = replace(STHV2_2D, num_clips=8, test_num_clips=8, test_crops=3, test_twice_sample=True, test_crop_size=256, convert_mmaction=convert_mmaction_tsm)
+
+
 @register_preset(
-    clip_len=1, frame_interval=1, num_clips=8, num_classes=400, dataset="kinetics400", input_layout="NCHW",
-    mmaction_config=_CFG + "r50_8xb16-1x1x8-50e_kinetics400-rgb.py", convert_mmaction=convert_mmaction_tsm,
-    test_num_clips=8, test_crops=10, test_crop_size=224,
-    notes="MMAction2 zoo top-1 73.18% (8 segments x 10 crops).",
+    replace(
+        _TSM_K400,
+        mmaction_config=_CFG + "r50_8xb16-1x1x8-50e_kinetics400-rgb.py",
+        notes="MMAction2 zoo top-1 73.18% (8 segments x 10 crops).",
+    )
 )
 def tsm_r50_1x1x8_kinetics400(num_classes: int = 400) -> Recognizer:
     return tsm_resnet(50, num_classes=num_classes, num_segments=8)
 
 
 @register_preset(
-    clip_len=1, frame_interval=1, num_clips=8, num_classes=400, dataset="kinetics400", input_layout="NCHW",
-    sampling="dense", mmaction_config=_CFG + "r50_8xb16-dense-1x1x8-50e_kinetics400-rgb.py",
-    convert_mmaction=convert_mmaction_tsm, test_num_clips=8, test_crops=10, test_crop_size=224,
+    replace(
+        _TSM_K400,
+        sampling="dense",
+        mmaction_config=_CFG + "r50_8xb16-dense-1x1x8-50e_kinetics400-rgb.py",
+    )
 )
 def tsm_r50_dense_1x1x8_kinetics400(num_classes: int = 400) -> Recognizer:
     return tsm_resnet(50, num_classes=num_classes, num_segments=8)
 
 
 @register_preset(
-    clip_len=1, frame_interval=1, num_clips=16, num_classes=400, dataset="kinetics400", input_layout="NCHW",
-    mmaction_config=_CFG + "r50_8xb16-1x1x16-50e_kinetics400-rgb.py", convert_mmaction=convert_mmaction_tsm,
-    test_num_clips=16, test_crops=10, test_crop_size=224,
+    replace(
+        K400_2D,
+        num_clips=16,
+        test_num_clips=16,
+        test_crops=10,
+        mmaction_config=_CFG + "r50_8xb16-1x1x16-50e_kinetics400-rgb.py",
+        convert_mmaction=convert_mmaction_tsm,
+    )
 )
 def tsm_r50_1x1x16_kinetics400(num_classes: int = 400) -> Recognizer:
     return tsm_resnet(50, num_classes=num_classes, num_segments=16)
 
 
 @register_preset(
-    clip_len=1, frame_interval=1, num_clips=8, num_classes=400, dataset="kinetics400", input_layout="NCHW",
-    mmaction_config=_CFG + "r50-nl-embedded-gaussian_8xb16-1x1x8-50e_kinetics400-rgb.py",
-    convert_mmaction=convert_mmaction_tsm, test_num_clips=8, test_crops=10, test_crop_size=224,
+    replace(
+        _TSM_K400,
+        mmaction_config=_CFG + "r50-nl-embedded-gaussian_8xb16-1x1x8-50e_kinetics400-rgb.py",
+    )
 )
 def tsm_r50_nl_embedded_gaussian_1x1x8_kinetics400(num_classes: int = 400) -> Recognizer:
     return tsm_resnet(50, num_classes=num_classes, non_local=_NL_R50, non_local_mode="embedded_gaussian")
 
 
 @register_preset(
-    clip_len=1, frame_interval=1, num_clips=8, num_classes=400, dataset="kinetics400", input_layout="NCHW",
-    mmaction_config=_CFG + "r50-nl-dot-product_8xb16-1x1x8-50e_kinetics400-rgb.py",
-    convert_mmaction=convert_mmaction_tsm, test_num_clips=8, test_crops=10, test_crop_size=224,
+    replace(
+        _TSM_K400,
+        mmaction_config=_CFG + "r50-nl-dot-product_8xb16-1x1x8-50e_kinetics400-rgb.py",
+    )
 )
 def tsm_r50_nl_dot_product_1x1x8_kinetics400(num_classes: int = 400) -> Recognizer:
     return tsm_resnet(50, num_classes=num_classes, non_local=_NL_R50, non_local_mode="dot_product")
 
 
 @register_preset(
-    clip_len=1, frame_interval=1, num_clips=8, num_classes=400, dataset="kinetics400", input_layout="NCHW",
-    mmaction_config=_CFG + "r50-nl-gaussian_8xb16-1x1x8-50e_kinetics400-rgb.py",
-    convert_mmaction=convert_mmaction_tsm, test_num_clips=8, test_crops=10, test_crop_size=224,
+    replace(
+        _TSM_K400,
+        mmaction_config=_CFG + "r50-nl-gaussian_8xb16-1x1x8-50e_kinetics400-rgb.py",
+    )
 )
 def tsm_r50_nl_gaussian_1x1x8_kinetics400(num_classes: int = 400) -> Recognizer:
     return tsm_resnet(50, num_classes=num_classes, non_local=_NL_R50, non_local_mode="gaussian")
 
 
 @register_preset(
-    clip_len=1, frame_interval=1, num_clips=8, num_classes=174, dataset="sthv2", input_layout="NCHW",
-    mmaction_config=_CFG + "r50_8xb16-1x1x8-50e_sthv2-rgb.py", convert_mmaction=convert_mmaction_tsm,
-    test_num_clips=8, test_crops=3, test_twice_sample=True, test_crop_size=256,
-    extra={"flip_label_map": _STHV2_FLIP},
+    replace(
+        _TSM_STHV2,
+        mmaction_config=_CFG + "r50_8xb16-1x1x8-50e_sthv2-rgb.py",
+    )
 )
 def tsm_r50_1x1x8_sthv2(num_classes: int = 174) -> Recognizer:
     return tsm_resnet(50, num_classes=num_classes, num_segments=8)
 
 
 @register_preset(
-    clip_len=1, frame_interval=1, num_clips=8, num_classes=174, dataset="sthv2", input_layout="NCHW",
-    mmaction_config=_CFG + "r101_8xb16-1x1x8-50e_sthv2-rgb.py", convert_mmaction=convert_mmaction_tsm,
-    test_num_clips=8, test_crops=3, test_twice_sample=True, test_crop_size=256,
-    extra={"flip_label_map": _STHV2_FLIP},
+    replace(
+        _TSM_STHV2,
+        mmaction_config=_CFG + "r101_8xb16-1x1x8-50e_sthv2-rgb.py",
+    )
 )
 def tsm_r101_1x1x8_sthv2(num_classes: int = 174) -> Recognizer:
     return tsm_resnet(101, num_classes=num_classes, num_segments=8)
 
 
 @register_preset(
-    clip_len=1, frame_interval=1, num_clips=8, num_classes=400, dataset="kinetics400", input_layout="NCHW",
-    convert_mmaction=convert_mmaction_tsm, test_num_clips=8, test_crops=1, test_crop_size=224,
-    notes="Small TSM (ResNet-18, 11.2M parameters) for CPU fine-tuning; no MMAction2 config or "
+    replace(
+        K400_2D,
+        num_clips=8,
+        test_num_clips=8,
+        convert_mmaction=convert_mmaction_tsm,
+        notes="Small TSM (ResNet-18, 11.2M parameters) for CPU fine-tuning; no MMAction2 config or "
     "checkpoint. Initialise the backbone from torchvision's ImageNet ResNet-18 with "
     "vidcore.recognition.models.resnet.convert_torchvision_resnet.",
+    )
 )
 def tsm_r18_1x1x8_kinetics400(num_classes: int = 400) -> Recognizer:
     return tsm_resnet(18, num_classes=num_classes, num_segments=8)

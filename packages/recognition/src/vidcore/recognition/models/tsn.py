@@ -10,6 +10,7 @@ Published (MMAction2 model zoo, Kinetics-400, 25 clips x 10 crops): TSN-R50 1x1x
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any, Literal
 
 from torch import Tensor, nn
@@ -17,6 +18,7 @@ from torch import Tensor, nn
 from vidcore.core.checkpoint import remap_keys
 from vidcore.core.layers import normal_init
 
+from ..meta import K400_2D, STHV2_2D
 from ..recognizer import IMAGENET_MEAN_255, IMAGENET_STD_255, Recognizer
 from ..registry import register_preset
 from .resnet import ResNet
@@ -122,52 +124,63 @@ def tsn_resnet(
 
 
 # ---------------------------------------------------------------------------------------- presets
-_K400_TEST = {"test_num_clips": 25, "test_crops": 10, "test_crop_size": 224}
+
+
+_TSN_K400 = replace(K400_2D, test_num_clips=25, test_crops=10, convert_mmaction=convert_mmaction_tsn)
+_TSN_STHV2 = replace(STHV2_2D, num_clips=8, test_num_clips=25, test_crops=10, convert_mmaction=convert_mmaction_tsn)
 
 
 @register_preset(
-    clip_len=1, frame_interval=1, num_clips=3, num_classes=400, dataset="kinetics400", input_layout="NCHW",
-    mmaction_config="recognition/tsn/tsn_imagenet-pretrained-r50_8xb32-1x1x3-100e_kinetics400-rgb.py",
-    convert_mmaction=convert_mmaction_tsn, **_K400_TEST,
-    notes="MMAction2 zoo top-1 72.83% (25 clips x 10 crops). MMAction2 averages the features of all "
+    replace(
+        _TSN_K400,
+        num_clips=3,
+        mmaction_config="recognition/tsn/tsn_imagenet-pretrained-r50_8xb32-1x1x3-100e_kinetics400-rgb.py",
+        notes="MMAction2 zoo top-1 72.83% (25 clips x 10 crops). MMAction2 averages the features of all "
     "250 test frames before the classifier; predict() averages per-view probabilities instead.",
+    )
 )
 def tsn_r50_1x1x3_kinetics400(num_classes: int = 400) -> Recognizer:
     return tsn_resnet(50, num_classes=num_classes, num_segments=3, dropout=0.4)
 
 
 @register_preset(
-    clip_len=1, frame_interval=1, num_clips=5, num_classes=400, dataset="kinetics400", input_layout="NCHW",
-    mmaction_config="recognition/tsn/tsn_imagenet-pretrained-r50_8xb32-1x1x5-100e_kinetics400-rgb.py",
-    convert_mmaction=convert_mmaction_tsn, **_K400_TEST,
+    replace(
+        _TSN_K400,
+        num_clips=5,
+        mmaction_config="recognition/tsn/tsn_imagenet-pretrained-r50_8xb32-1x1x5-100e_kinetics400-rgb.py",
+    )
 )
 def tsn_r50_1x1x5_kinetics400(num_classes: int = 400) -> Recognizer:
     return tsn_resnet(50, num_classes=num_classes, num_segments=5, dropout=0.4)
 
 
 @register_preset(
-    clip_len=1, frame_interval=1, num_clips=8, num_classes=400, dataset="kinetics400", input_layout="NCHW",
-    mmaction_config="recognition/tsn/tsn_imagenet-pretrained-r50_8xb32-1x1x8-100e_kinetics400-rgb.py",
-    convert_mmaction=convert_mmaction_tsn, **_K400_TEST,
+    replace(
+        _TSN_K400,
+        num_clips=8,
+        mmaction_config="recognition/tsn/tsn_imagenet-pretrained-r50_8xb32-1x1x8-100e_kinetics400-rgb.py",
+    )
 )
 def tsn_r50_1x1x8_kinetics400(num_classes: int = 400) -> Recognizer:
     return tsn_resnet(50, num_classes=num_classes, num_segments=8, dropout=0.4)
 
 
 @register_preset(
-    clip_len=1, frame_interval=1, num_clips=8, num_classes=400, dataset="kinetics400", input_layout="NCHW",
-    mmaction_config="recognition/tsn/tsn_imagenet-pretrained-r101_8xb32-1x1x8-100e_kinetics400-rgb.py",
-    convert_mmaction=convert_mmaction_tsn, **_K400_TEST,
+    replace(
+        _TSN_K400,
+        num_clips=8,
+        mmaction_config="recognition/tsn/tsn_imagenet-pretrained-r101_8xb32-1x1x8-100e_kinetics400-rgb.py",
+    )
 )
 def tsn_r101_1x1x8_kinetics400(num_classes: int = 400) -> Recognizer:
     return tsn_resnet(101, num_classes=num_classes, num_segments=8, dropout=0.4)
 
 
 @register_preset(
-    clip_len=1, frame_interval=1, num_clips=8, num_classes=174, dataset="sthv2", input_layout="NCHW",
-    mmaction_config="recognition/tsn/tsn_imagenet-pretrained-r50_8xb32-1x1x8-50e_sthv2-rgb.py",
-    convert_mmaction=convert_mmaction_tsn, **_K400_TEST,
-    extra={"flip_label_map": {86: 87, 87: 86, 93: 94, 94: 93, 166: 167, 167: 166}},
+    replace(
+        _TSN_STHV2,
+        mmaction_config="recognition/tsn/tsn_imagenet-pretrained-r50_8xb32-1x1x8-50e_sthv2-rgb.py",
+    )
 )
 def tsn_r50_1x1x8_sthv2(num_classes: int = 174) -> Recognizer:
     return tsn_resnet(50, num_classes=num_classes, num_segments=8, dropout=0.5)

@@ -14,13 +14,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Literal
 
 import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.utils.checkpoint import checkpoint
 
-from .resnet3d import ConvBnAct3d
+from ..meta import K400_3D
+from ..recognizer import Recognizer
+from ..registry import register_preset
+from .heads3d import X3DHead
+from .resnet3d import ConvBnAct3d, convert_mmaction_recognizer
 
 __all__ = ["X3D", "BlockX3D", "SEModule", "round_width", "x3d_backbone"]
 
@@ -220,35 +225,24 @@ def x3d_backbone(size: Literal["s", "m", "l"]) -> X3D:
 
 # -- presets ---------------------------------------------------------------------------------------
 
-from ..recognizer import Recognizer  # noqa: E402
-from ..registry import register_preset  # noqa: E402
-from .heads3d import X3DHead  # noqa: E402
-from .resnet3d import convert_mmaction_recognizer  # noqa: E402
 
 _X3D_MEAN, _X3D_STD = (114.75, 114.75, 114.75), (57.38, 57.38, 57.38)
-_X3D = dict(
-    num_clips=1,
-    num_classes=400,
-    dataset="kinetics400",
-    input_layout="NCTHW",
-    convert_mmaction=convert_mmaction_recognizer,
-    test_num_clips=10,
-    test_crops=3,
-    mean=_X3D_MEAN,
-    std=_X3D_STD,
-    extra={"target_fps": 30},
-)
+
+
+_X3D = replace(K400_3D, mean=_X3D_MEAN, std=_X3D_STD, target_fps=30, classifier=('head.fc2',), convert_mmaction=convert_mmaction_recognizer)
 
 
 @register_preset(
-    clip_len=13,
-    frame_interval=6,
-    mmaction_config="recognition/x3d/x3d_s_13x6x1_facebook-kinetics400-rgb.py",
-    short_side=182,
-    crop_size=160,
-    test_crop_size=182,
-    notes="X3D-S (weights converted from SlowFast by MMAction2); trained on 160 crops, tested on 182.",
-    **_X3D,
+    replace(
+        _X3D,
+        clip_len=13,
+        frame_interval=6,
+        short_side=182,
+        crop_size=160,
+        test_crop_size=182,
+        mmaction_config="recognition/x3d/x3d_s_13x6x1_facebook-kinetics400-rgb.py",
+        notes="X3D-S (weights converted from SlowFast by MMAction2); trained on 160 crops, tested on 182.",
+    )
 )
 def x3d_s_13x6x1_kinetics400(num_classes: int = 400) -> Recognizer:
     """X3D-S: 13 frames 6 apart (at 30 fps); 3.79M parameters with 400 classes."""
@@ -258,14 +252,13 @@ def x3d_s_13x6x1_kinetics400(num_classes: int = 400) -> Recognizer:
 
 
 @register_preset(
-    clip_len=16,
-    frame_interval=5,
-    mmaction_config="recognition/x3d/x3d_m_16x5x1_facebook-kinetics400-rgb.py",
-    short_side=256,
-    crop_size=224,
-    test_crop_size=256,
-    notes="X3D-M (weights converted from SlowFast by MMAction2); trained on 224 crops, tested on 256.",
-    **_X3D,
+    replace(
+        _X3D,
+        clip_len=16,
+        frame_interval=5,
+        mmaction_config="recognition/x3d/x3d_m_16x5x1_facebook-kinetics400-rgb.py",
+        notes="X3D-M (weights converted from SlowFast by MMAction2); trained on 224 crops, tested on 256.",
+    )
 )
 def x3d_m_16x5x1_kinetics400(num_classes: int = 400) -> Recognizer:
     """X3D-M: 16 frames 5 apart (at 30 fps); 3.79M parameters with 400 classes."""
@@ -275,13 +268,15 @@ def x3d_m_16x5x1_kinetics400(num_classes: int = 400) -> Recognizer:
 
 
 @register_preset(
-    clip_len=16,
-    frame_interval=5,
-    short_side=356,
-    crop_size=312,
-    test_crop_size=356,
-    notes="X3D-L (gamma_d=5; the paper's 16x5 clips, 312 train / 356 test crops). MMAction2 ships no config.",
-    **_X3D,
+    replace(
+        _X3D,
+        clip_len=16,
+        frame_interval=5,
+        short_side=356,
+        crop_size=312,
+        test_crop_size=356,
+        notes="X3D-L (gamma_d=5; the paper's 16x5 clips, 312 train / 356 test crops). MMAction2 ships no config.",
+    )
 )
 def x3d_l_16x5x1_kinetics400(num_classes: int = 400) -> Recognizer:
     """X3D-L: 16 frames 5 apart (at 30 fps); 6.15M parameters with 400 classes."""
