@@ -126,3 +126,56 @@ def test_help_shows_examples(capsys):
             main([verb, "--help"])
         assert exc.value.code == 0
         assert "examples:" in capsys.readouterr().out
+
+
+def test_test_and_resume_take_a_run_folder(trained, capsys):
+    """``test RUN_DIR`` uses the run's resolved config.json and its newest checkpoint (no best.pth
+    without validation-selected saving here), equal to naming both explicitly; ``train RUN_DIR
+    --resume`` continues with the run's own overrides (data.flip=false was a --set of that run)."""
+    cfg, work = trained
+    capsys.readouterr()
+    assert main(["test", str(cfg), str(work / "epoch_0001.pth"), "--json", "--no-progress"]) == 0
+    explicit = json.loads(capsys.readouterr().out)
+    ckpt = work / "best.pth" if (work / "best.pth").is_file() else None
+    args = ["test", str(work), "--json", "--no-progress"]
+    if ckpt is None:
+        args.insert(2, str(work / "epoch_0001.pth"))
+    assert main(args) == 0
+    from_run = json.loads(capsys.readouterr().out)
+    if ckpt is None:
+        assert from_run == explicit
+    else:
+        assert from_run["num_samples"] == explicit["num_samples"] == 8
+    saved = json.loads((work / "config.json").read_text())
+    assert saved["data"]["flip"] is False  # what the resumed run must keep without retyping it
+
+
+def test_set_before_the_config_says_what_happened(setup, capsys):
+    cfg, _ = setup
+    assert main(["train", "--set", "trainer.max_epochs=1", str(cfg)]) == 2
+    err = capsys.readouterr().err
+    assert "before --set" in err and str(cfg) in err and err.count("\n") == 1
+
+
+def test_test_runs_under_torchrun_and_agrees_with_one_process(trained, tmp_path):
+    """The one evaluation path runs under ``torchrun`` (2 gloo processes): each rank scores its
+    share of the 8 videos, the metric gathers and de-duplicates them, and the numbers equal the
+    single-process run's."""
+    import os
+    import subprocess
+    import sys
+
+    cfg, work = trained
+    ckpt = str(work / "epoch_0001.pth")
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29631",
+           "-m", "vidcore.recognition.cli", "test", str(cfg), ckpt, "--json", "--no-progress", "--device", "cpu"]  # fmt: skip
+    two = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+    assert two.returncode == 0, two.stderr[-2000:]
+    one = subprocess.run(cmd[:1] + cmd[7:], capture_output=True, text=True, env=env, timeout=300)
+    assert one.returncode == 0, one.stderr[-2000:]
+    r2 = json.loads(two.stdout.strip().splitlines()[-1])
+    r1 = json.loads(one.stdout.strip().splitlines()[-1])
+    assert r1["num_samples"] == r2["num_samples"] == 8
+    assert r2["confusion_matrix"] == r1["confusion_matrix"]
+    assert r2["top1"] == pytest.approx(r1["top1"]) and r2["mean_class_accuracy"] == pytest.approx(r1["mean_class_accuracy"])

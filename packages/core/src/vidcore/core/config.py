@@ -318,6 +318,45 @@ def apply_overrides(cfg: Any, overrides: Iterable[str]) -> Any:
     return cfg
 
 
+def config_from_dict(cls: type, data: Mapping[str, Any], *, where: str = "config") -> Any:
+    """Rebuild a config dataclass of type ``cls`` from ``config_to_dict`` output (a run's
+    ``config.json``): nested dataclasses recursively, every other value converted to its field's
+    annotated type as an override would be. Fields absent from ``data`` keep their defaults; an
+    unknown key or a value that does not fit raises :class:`ConfigError` naming the key."""
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"{where}: expected an object of {cls.__name__} fields, got {type(data).__name__}")
+    hints = _hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
+    kwargs: dict[str, Any] = {}
+    for key, value in data.items():
+        here = f"{where}.{key}"
+        if key not in fields:
+            close = difflib.get_close_matches(key, list(fields), n=3)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            raise ConfigError(f"unknown key {here!r}{hint} ({cls.__name__} has: {', '.join(fields)})")
+        tp = hints.get(key, Any)
+        sub = _dataclass_type(tp)
+        if sub is not None and isinstance(value, Mapping):
+            kwargs[key] = config_from_dict(sub, value, where=here)
+            continue
+        try:
+            kwargs[key] = _convert(value, tp)
+        except _BadValue as e:
+            raise ConfigError(f"bad value for {here!r}: {value!r} ({e}; the field is {_type_name(tp)})") from None
+    try:
+        return cls(**kwargs)
+    except (TypeError, ValueError) as e:
+        raise ConfigError(f"{where}: cannot build {cls.__name__}: {e}") from e
+
+
+def _dataclass_type(tp: Any) -> type | None:
+    """``tp`` itself, or the one dataclass of an ``X | None`` union, when it is a dataclass type."""
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
+        return tp
+    candidates = [a for a in typing.get_args(tp) if isinstance(a, type) and dataclasses.is_dataclass(a)]
+    return candidates[0] if len(candidates) == 1 else None
+
+
 # ----------------------------------------------------------------------------------------------
 # saving
 

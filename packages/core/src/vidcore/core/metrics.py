@@ -382,14 +382,22 @@ class AccuracyMetric(_GatheringMetric):
     ``update(scores (B, K), labels (B,) int, indices (B,) | None)``; ``compute()`` returns
     ``{"top1": ..., "top5": ..., "mean_class_accuracy": ...}`` (MMAction2 logs the last as
     ``acc/mean1``). When distributed, ``compute()`` must be called on every rank, unless
-    ``gather=False``, which evaluates this rank's samples only.
+    ``gather=False``, which evaluates this rank's samples only. ``detailed=True`` adds
+    ``num_samples`` (after de-duplication) and ``confusion_matrix`` (int64 ``(K, K)``, rows true
+    class, columns the top-1 prediction), as a test report needs.
     """
 
     def __init__(
-        self, topk: int | Sequence[int] = (1, 5), *, mean_class: bool = True, gather: bool = True
+        self,
+        topk: int | Sequence[int] = (1, 5),
+        *,
+        mean_class: bool = True,
+        gather: bool = True,
+        detailed: bool = False,
     ) -> None:
         self.topk = (topk,) if isinstance(topk, int) else tuple(topk)
         self.mean_class = mean_class
+        self.detailed = detailed
         super().__init__(gather)
 
     def _check_labels(self, labels: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
@@ -400,11 +408,16 @@ class AccuracyMetric(_GatheringMetric):
             raise ValueError(f"labels must be integer class indices, got dtype {y.dtype}")
         return y.to(torch.int64)
 
-    def compute(self) -> dict[str, float]:
+    def compute(self) -> dict[str, Any]:
         scores, labels = self._gathered()
         out = {f"top{k}": v for k, v in zip(self.topk, top_k_accuracy(scores, labels, self.topk))}
         if self.mean_class:
             out["mean_class_accuracy"] = mean_class_accuracy(scores, labels)
+        if self.detailed:
+            out["num_samples"] = int(scores.shape[0])
+            out["confusion_matrix"] = np.asarray(
+                confusion_matrix(scores.argmax(1), labels, num_classes=scores.shape[1])
+            )
         return out
 
 
@@ -419,8 +432,9 @@ class MeanAPMetric(_GatheringMetric):
 
     _multi_label = True
 
-    def __init__(self, *, mmit: bool = False, gather: bool = True) -> None:
+    def __init__(self, *, mmit: bool = False, gather: bool = True, detailed: bool = False) -> None:
         self.mmit = mmit
+        self.detailed = detailed
         super().__init__(gather)
 
     def _check_labels(self, labels: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
@@ -430,9 +444,11 @@ class MeanAPMetric(_GatheringMetric):
             )
         return labels.to(torch.int64)
 
-    def compute(self) -> dict[str, float]:
+    def compute(self) -> dict[str, Any]:
         scores, labels = self._gathered()
         out = {"mean_average_precision": mean_average_precision(scores, labels)}
         if self.mmit:
             out["mmit_mean_average_precision"] = mmit_mean_average_precision(scores, labels)
+        if self.detailed:
+            out["num_samples"] = int(scores.shape[0])
         return out

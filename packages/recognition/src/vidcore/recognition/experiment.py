@@ -26,8 +26,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from os import PathLike
@@ -37,8 +35,10 @@ from typing import Any, Literal, NamedTuple
 import numpy as np
 import torch
 
+from vidcore.core import experiment as core_experiment
 from vidcore.core.checkpoint import CheckpointError, load_model_weights
-from vidcore.core.config import ConfigError, save_config
+from vidcore.core.config import ConfigError
+from vidcore.core.experiment import Split, Task, is_main_process
 from vidcore.core.trainer import TrainerConfig
 from vidcore.data.annotations import LabelMap, read_label_map
 
@@ -48,11 +48,13 @@ from .recognizer import Recognizer
 from .registry import Preset, get_model, get_preset
 
 __all__ = [
+    "TASK",
     "DataConfig",
     "Datasets",
     "Experiment",
     "ModelConfig",
     "PretrainedReport",
+    "RecognitionTask",
     "build_datasets",
     "build_model",
     "flip_label_map",
@@ -292,7 +294,7 @@ def build_model(exp: Experiment, *, verbose: bool = True) -> Recognizer:
             format=exp.model.pretrained_format,
             reset_head=exp.model.reset_head,
         )
-        if verbose and _is_main():
+        if verbose and is_main_process():
             print(f"pretrained weights from {exp.model.pretrained}: {report}", flush=True)
     elif exp.model.reset_head:
         model.reset_classifier(num_classes)
@@ -301,12 +303,6 @@ def build_model(exp: Experiment, *, verbose: bool = True) -> Recognizer:
 
         model.loss = BCEWithLogitsLoss()
     return model
-
-
-def _is_main() -> bool:
-    import os
-
-    return int(os.environ.get("RANK", "0")) == 0
 
 
 # ----------------------------------------------------------------------------------- data
@@ -375,12 +371,70 @@ def build_datasets(exp: Experiment, *, splits: tuple[str, ...] = ("train", "val"
     return Datasets(out["train"], out["val"], out["test"], pipes)
 
 
-def _evaluator(exp: Experiment, num_classes: int) -> Any:
-    from vidcore.core.metrics import AccuracyMetric, MeanAPMetric
+# ----------------------------------------------------------------------------------- the task
 
-    if exp.data.multi_label:
-        return MeanAPMetric()
-    return AccuracyMetric(topk=(1, 5) if num_classes >= 5 else (1,))
+
+class RecognitionTask(Task):
+    """Action recognition on the shared experiment layer (:mod:`vidcore.core.experiment`)."""
+
+    name = "recognition"
+    experiment_type = Experiment
+    configs_package = "vidcore.recognition.configs"
+
+    def build_model(self, exp: Experiment, *, pretrained: bool = True, verbose: bool = True) -> Recognizer:
+        if not pretrained:
+            exp = dataclasses.replace(exp, model=dataclasses.replace(exp.model, pretrained=None, reset_head=False))
+        return build_model(exp, verbose=verbose)
+
+    def build_dataset(self, exp: Experiment, split: Split) -> torch.utils.data.Dataset | None:
+        if split == "train" and exp.data.train_list is None:
+            raise ConfigError("data.train_list is not set (e.g. --set data.train_list=train.txt)")
+        return getattr(build_datasets(exp, splits=(split,)), split)
+
+    def build_evaluator(self, exp: Experiment, model: torch.nn.Module, *, detailed: bool = False) -> Any:
+        from vidcore.core.metrics import AccuracyMetric, MeanAPMetric
+
+        if exp.data.multi_label:
+            return MeanAPMetric(detailed=detailed)
+        k = model.num_classes  # type: ignore[attr-defined]
+        return AccuracyMetric(topk=(1, 5) if k >= 5 else (1,), detailed=detailed)
+
+    def collate_fn(self, exp: Experiment) -> Any:
+        from vidcore.data.datasets import collate_samples
+
+        return collate_samples
+
+    def best_metric(self, exp: Experiment) -> str:
+        return "mean_average_precision" if exp.data.multi_label else "top1"
+
+    def test_batch_size(self, exp: Experiment) -> int:
+        return exp.data.test_batch_size
+
+    def load_weights(self, exp: Experiment, model: torch.nn.Module, checkpoint: Any) -> None:
+        load_model_weights(model, read_weights(checkpoint, exp.model.preset), strict=True)
+
+    def write_test_outputs(self, result: Mapping[str, Any], out_dir: Path) -> None:
+        super().write_test_outputs(result, out_dir)
+        if "confusion_matrix" in result:
+            np.savetxt(out_dir / "confusion_matrix.csv", result["confusion_matrix"], fmt="%d", delimiter=",")
+
+    def format_results(self, result: Mapping[str, Any]) -> list[str]:
+        names = {"top1": "top-1 accuracy", "top5": "top-5 accuracy", "mean_class_accuracy": "mean class accuracy",
+                 "mean_average_precision": "mean average precision"}  # fmt: skip
+        lines = [f"{title:>22}: {100 * result[key]:6.2f} %" for key, title in names.items() if key in result]
+        skipped = result.get("num_skipped", 0)
+        lines.append(f"{'videos':>22}: {result.get('num_samples', '?')}" + (
+            f" ({skipped} unreadable, skipped)" if skipped else ""))  # fmt: skip
+        return lines
+
+    def user_errors(self) -> tuple[type[BaseException], ...]:
+        from vidcore.data.errors import DataError
+
+        return (*super().user_errors(), DataError)
+
+
+#: The recognition task, for the shared ``train``/``test`` functions and CLI verbs.
+TASK = RecognitionTask()
 
 
 # ----------------------------------------------------------------------------------- train / test
@@ -388,7 +442,7 @@ def _evaluator(exp: Experiment, num_classes: int) -> Any:
 
 def train(
     exp: Experiment, *, resume: str | None = None, config_source: str | PathLike[str] | None = None
-) -> dict[str, float]:
+) -> dict[str, Any]:
     """Train the experiment; returns the last validation metrics (``{}`` without a val list).
 
     Args:
@@ -399,40 +453,7 @@ def train(
     Writes the resolved configuration to ``work_dir/config.json`` (and ``config.txt``) first.
     Runs the same under ``torchrun`` (one process per device; the trainer joins the group).
     """
-    from vidcore.core.trainer import Trainer, seed_everything
-    from vidcore.data.datasets import collate_samples
-
-    if exp.data.train_list is None:
-        raise ConfigError("data.train_list is not set (e.g. --set data.train_list=train.txt)")
-    cfg = exp.trainer
-    if resume is not None:
-        cfg = dataclasses.replace(cfg, resume=resume)
-    if cfg.best_metric is None and exp.data.val_list:
-        cfg = dataclasses.replace(
-            cfg, best_metric="mean_average_precision" if exp.data.multi_label else "top1"
-        )
-    exp = dataclasses.replace(exp, trainer=cfg)
-    if _is_main():
-        save_config(exp, exp.work_dir, source=config_source)
-    seed_everything(cfg.seed)  # the initial weights are a function of the seed (same on every rank)
-    model = build_model(exp)
-    sets = build_datasets(exp, splits=("train", "val"))
-    trainer = Trainer(
-        model,
-        sets.train,
-        sets.val,
-        cfg=cfg,
-        collate_fn=collate_samples,
-        evaluator=_evaluator(exp, model.num_classes),
-        work_dir=exp.work_dir,
-    )
-    return trainer.fit()
-
-
-def _device(spec: str) -> torch.device:
-    if spec == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(spec)
+    return core_experiment.train(TASK, exp, resume=resume, config_source=config_source)
 
 
 def test(
@@ -450,66 +471,10 @@ def test(
     "confusion_matrix"}`` (``top5`` only with at least 5 classes; the confusion matrix is an int64
     ``(K, K)`` array, rows true class, columns predicted). Multi-label data gives
     ``mean_average_precision`` instead of the accuracies. With ``out_dir`` the numbers are also
-    written to ``out_dir/test_results.json`` and the matrix to ``confusion_matrix.csv``.
+    written to ``out_dir/test_results.json`` and the matrix to ``confusion_matrix.csv``. Runs
+    under ``torchrun`` too (the same evaluation path as validation during training).
     """
-    from tqdm.auto import tqdm
-
-    from vidcore.core.metrics import confusion_matrix
-    from vidcore.data.datasets import collate_samples
-
-    sets = build_datasets(exp, splits=("test",))
-    if sets.test is None:
-        raise ConfigError("no test data: set data.test_list or data.val_list")
-    k = resolve_num_classes(exp)
-    model = get_model(exp.model.preset, num_classes=k)
-    weights = read_weights(checkpoint, exp.model.preset)
-    load_model_weights(model, weights, strict=True)
-    dev = _device(device)
-    model = model.to(dev).eval()
-    loader = torch.utils.data.DataLoader(
-        sets.test,
-        batch_size=exp.data.test_batch_size,
-        shuffle=False,
-        num_workers=exp.trainer.num_workers,
-        collate_fn=collate_samples,
-    )
-    metric = _evaluator(exp, k)
-    all_scores: list[np.ndarray] = []
-    all_labels: list[np.ndarray] = []
-    skipped: list[str] = []
-    with torch.inference_mode():
-        for batch in tqdm(loader, desc="test", unit="batch", disable=not progress):
-            skipped.extend(batch.get("skipped", []))
-            if "video" not in batch:
-                continue
-            scores = model.predict(batch["video"].to(dev))
-            if scores.dim() == 3:  # average_clips=None: average probabilities here
-                scores = scores.softmax(dim=2).mean(dim=1)
-            scores = scores.float().cpu()
-            metric.update(scores, batch["label"], indices=batch["index"])
-            all_scores.append(scores.numpy())
-            all_labels.append(batch["label"].numpy())
-    if not all_scores:
-        raise RuntimeError(f"no test video could be read ({len(skipped)} skipped), e.g. {skipped[:3]}")
-    result: dict[str, Any] = dict(metric.compute())
-    result["num_samples"] = int(sum(len(s) for s in all_scores))
-    result["num_skipped"] = len(skipped)
-    if skipped and progress:
-        print(f"skipped {len(skipped)} unreadable test sample(s), e.g. {skipped[0]}", file=sys.stderr)
-    if not exp.data.multi_label:
-        scores_np, labels_np = np.concatenate(all_scores), np.concatenate(all_labels)
-        result["confusion_matrix"] = np.asarray(
-            confusion_matrix(scores_np.argmax(1), labels_np, num_classes=k)
-        )
-    if out_dir is not None:
-        folder = Path(out_dir)
-        folder.mkdir(parents=True, exist_ok=True)
-        plain = {key: v for key, v in result.items() if key != "confusion_matrix"}
-        plain = {key: (None if isinstance(v, float) and math.isnan(v) else v) for key, v in plain.items()}
-        (folder / "test_results.json").write_text(json.dumps(plain, indent=2) + "\n")
-        if "confusion_matrix" in result:
-            np.savetxt(folder / "confusion_matrix.csv", result["confusion_matrix"], fmt="%d", delimiter=",")
-    return result
+    return core_experiment.test(TASK, exp, checkpoint, device=device, progress=progress, out_dir=out_dir)
 
 
 # Not a pytest test, even when imported into a test module.

@@ -247,8 +247,12 @@ class Recognizer(nn.Module):
 
     @torch.no_grad()
     def forward_eval(self, batch: Mapping[str, Any]) -> dict[str, Tensor]:
-        """``{"scores": (N, K), "labels": ...}`` for an evaluation batch, views aggregated."""
-        out = {"scores": self.predict(batch["video"])}
+        """``{"scores": (N, K), "labels": ...}`` for an evaluation batch, views aggregated
+        (with ``average_clips=None`` the per-view probabilities are averaged here)."""
+        scores = self.predict(batch["video"])
+        if scores.dim() == 3:  # (N, V, K) logits
+            scores = scores.softmax(dim=2).mean(dim=1)
+        out = {"scores": scores}
         if "label" in batch:
             out["labels"] = batch["label"]
         return out

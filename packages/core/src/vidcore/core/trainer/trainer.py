@@ -17,6 +17,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, DistributedSampler, Sampler, SequentialSampler
 
+from vidcore.core.batch import Batch, move_to_device
 from vidcore.core.checkpoint import CheckpointManager, load_checkpoint
 from vidcore.core.trainer.config import TrainerConfig
 from vidcore.core.trainer.distributed import all_gather_object, all_reduce_sum, dist_info, init_distributed
@@ -87,14 +88,23 @@ class _ResumableSampler(Sampler[int]):
 
 
 def _to_device(obj: Any, device: torch.device, non_blocking: bool) -> Any:
-    if isinstance(obj, torch.Tensor):
-        return obj.to(device, non_blocking=non_blocking)
-    if isinstance(obj, Mapping):
-        return {k: _to_device(v, device, non_blocking) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)) and not isinstance(obj, str):
-        moved = [_to_device(v, device, non_blocking) for v in obj]
-        return type(obj)(moved) if isinstance(obj, list) else tuple(moved)
-    return obj
+    return move_to_device(obj, device, non_blocking)
+
+
+def _batch_skipped(batch: Any) -> list[str]:
+    """The skipped-sample report of a batch: the ``skipped`` field of a typed
+    :class:`~vidcore.core.batch.Batch` (or the ``"skipped"`` entry of a dictionary batch)."""
+    if isinstance(batch, Batch):
+        return list(batch.skipped)
+    if isinstance(batch, Mapping) and "skipped" in batch:
+        return list(batch["skipped"])
+    return []
+
+
+def _batch_index(batch: Any) -> Any:
+    if isinstance(batch, Batch):
+        return batch.index
+    return batch.get("index") if isinstance(batch, Mapping) else None
 
 
 def _resolve_device(spec: str, local_rank: int) -> torch.device:
@@ -130,6 +140,8 @@ class Trainer:
         collate_fn: passed to both DataLoaders (default: torch's ``default_collate``).
         evaluator: receives ``update(**model.forward_eval(batch), indices=batch.get("index"))``.
         work_dir: checkpoints, ``log.jsonl``, ``trainer_config.json`` and TensorBoard files.
+        write_files: ``False`` for an evaluation-only trainer that must leave ``work_dir`` alone
+            (``vidcore-<task> test`` on a finished run): no log, no config file.
 
     Under ``torchrun`` the trainer joins the process group itself (NCCL on CUDA, gloo on CPU),
     wraps the model in DDP (or FSDP2 with ``cfg.strategy="fsdp"``), and only rank 0 writes files.
@@ -156,6 +168,7 @@ class Trainer:
         collate_fn: Callable[[list[Any]], Any] | None = None,
         evaluator: Evaluator | None = None,
         work_dir: str | Path = "work_dirs/run",
+        write_files: bool = True,
     ) -> None:
         for method in ("forward_train", "forward_eval"):
             if not callable(getattr(model, method, None)):
@@ -211,7 +224,7 @@ class Trainer:
         self.logger = RunLogger(
             self.work_dir / "log.jsonl",
             tensorboard_dir=self.work_dir / "tensorboard" if cfg.tensorboard else None,
-            enabled=self.is_main,
+            enabled=self.is_main and write_files,
         )
 
         # Position in the run: epoch (0-based) in progress, batches of it already consumed,
@@ -223,7 +236,7 @@ class Trainer:
         self._skipped_count = 0
         self.last_metrics: dict[str, float] = {}
 
-        if self.is_main:
+        if self.is_main and write_files:
             self.work_dir.mkdir(parents=True, exist_ok=True)
             self.checkpointer.remove_stale_temp_files()  # left by a run killed while saving
             config_json = json.dumps(dataclasses.asdict(cfg), indent=2) + "\n"
@@ -422,8 +435,8 @@ class Trainer:
             group_start = (k // accum) * accum
             group_size = min(accum, n - group_start)
             final_micro = k - group_start == group_size - 1
-            if isinstance(batch, Mapping) and "skipped" in batch:
-                skipped = list(batch["skipped"])
+            skipped = _batch_skipped(batch)
+            if skipped:
                 self._skipped_count += len(skipped)
                 self._skipped.extend(skipped[: max(0, 20 - len(self._skipped))])
             batch = _to_device(batch, self.device, non_blocking=self.device.type == "cuda")
@@ -517,8 +530,15 @@ class Trainer:
         )
 
     @torch.no_grad()
-    def evaluate(self) -> dict[str, float]:
-        """Run ``forward_eval`` over the validation set and return ``evaluator.compute()``."""
+    def evaluate(self, *, progress: bool = False, announce: bool = True) -> dict[str, Any]:
+        """Run ``forward_eval`` over the validation set and return ``evaluator.compute()``.
+
+        Every rank evaluates its share (a ``DistributedSampler`` without shuffling) and the
+        evaluator gathers them, so this runs the same under ``torchrun``. Scalar results become
+        floats (and are logged); others (a confusion matrix) are returned as the evaluator gives
+        them. ``num_skipped`` counts the samples of all ranks the loader could not read (their
+        reasons go to stderr on rank 0). ``announce`` prints the scalars on rank 0 (training does).
+        """
         if self.val_dataset is None or self.evaluator is None:
             raise ValueError("evaluate() needs both val_dataset and evaluator")
         cfg = self.cfg
@@ -537,28 +557,57 @@ class Trainer:
             pin_memory=self.device.type == "cuda",
             generator=torch.Generator().manual_seed(cfg.seed),
         )
+        from tqdm.auto import tqdm
+
         self._wrapped.eval()
         self.evaluator.reset()
+        skipped: list[str] = []
         try:
-            for batch in loader:
+            for batch in tqdm(loader, desc="eval", unit="batch", disable=not (progress and self.is_main)):
+                skipped.extend(_batch_skipped(batch))
+                indices = _batch_index(batch)
                 batch = _to_device(batch, self.device, non_blocking=self.device.type == "cuda")
+                if isinstance(batch, Batch) and len(batch) == 0:
+                    continue  # every sample of this batch was skipped
                 with self._autocast():
                     out = self._step(batch, train=False) if self._fsdp() else self.model.forward_eval(batch)
                 out = {
                     k: (v.float() if isinstance(v, torch.Tensor) and v.is_floating_point() else v)
                     for k, v in out.items()
                 }
-                indices = batch.get("index") if isinstance(batch, Mapping) else None
                 self.evaluator.update(**out, indices=indices)
-            metrics = {k: float(v) for k, v in self.evaluator.compute().items()}
+            metrics: dict[str, Any] = {
+                k: (_scalar(v) if _is_scalar(v) else v) for k, v in self.evaluator.compute().items()
+            }
         finally:
             self._wrapped.train()
-        self.last_metrics = metrics
-        self.logger.log({"mode": "val", "epoch": self.epoch, "iter": self.global_iter, **metrics})
-        if self.is_main:
-            shown = ", ".join(f"{k}={v:.4f}" for k, v in metrics.items())
+        count = torch.tensor([len(skipped)], dtype=torch.int64)
+        metrics["num_skipped"] = int(all_reduce_sum(count).item()) if self.dist.distributed else len(skipped)
+        if skipped and self.is_main:
+            import sys
+
+            print(f"evaluation: skipped {len(skipped)} unreadable sample(s), e.g. {skipped[0]}", file=sys.stderr)
+        scalars = {k: v for k, v in metrics.items() if isinstance(v, (int, float))}
+        self.last_metrics = {k: float(v) for k, v in scalars.items()}
+        self.logger.log({"mode": "val", "epoch": self.epoch, "iter": self.global_iter, **scalars})
+        if self.is_main and announce:
+            shown = ", ".join(f"{k}={v:.4f}" for k, v in scalars.items() if isinstance(v, float))
             print(f"eval after epoch {self.epoch}: {shown}", flush=True)
         return metrics
+
+
+def _scalar(value: Any) -> int | float:
+    """A Python int for integer values (counts), a float otherwise."""
+    item = value.item() if hasattr(value, "item") else value
+    return int(item) if isinstance(item, (int, np.integer)) and not isinstance(item, bool) else float(item)
+
+
+def _is_scalar(value: Any) -> bool:
+    if isinstance(value, (int, float, np.floating, np.integer)):
+        return True
+    if isinstance(value, torch.Tensor):
+        return value.numel() == 1
+    return isinstance(value, np.ndarray) and value.size == 1
 
 
 @contextlib.contextmanager
