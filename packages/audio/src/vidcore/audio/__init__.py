@@ -18,7 +18,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .batch import AudioBatch
+from vidcore.data.types import AudioBatch
+
 from .recognizer import AudioRecognizer
 from .registry import Preset, get_model, get_preset, list_presets, register_preset
 

@@ -16,6 +16,9 @@ _CLS = ("head.fc_cls",)
 #: Kinetics-400 audio features (``kinetics400_*_list_audio_features.txt``).
 K400_AUDIO = Preset(dataset="kinetics400", num_classes=400, classifier=_CLS)
 
-#: The synthetic audio-visual set of ``vidcore-data synth --audio`` (motion x sound classes); its
-#: clips are short (24-40 video frames at 12 fps), so a clip spans 16 video frames.
-SYNTH_AV = Preset(dataset="synth_av", num_classes=8, clip_len=16, fixed_length=64, classifier=_CLS)
+#: The synthetic audio-visual set of ``vidcore-data synth --audio`` (motion x sound classes): its
+#: videos are 24-40 frames at 12 fps (2-3.3 s, 125-210 feature rows), so a clip spans 24 video
+#: frames (at most 128 rows) and the test takes 3 clips.
+SYNTH_AV = Preset(
+    dataset="synth_av", num_classes=8, clip_len=24, fixed_length=128, test_num_clips=3, classifier=_CLS
+)
