@@ -15,6 +15,20 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
 
     torch.set_num_threads(1)
 
+try:
+    from hypothesis import settings as _hypothesis_settings
+except ImportError:  # a package's own test environment without hypothesis
+    _hypothesis_settings = None
+if _hypothesis_settings is not None:
+    # "ci": the same examples on every run (derandomized from each test's source), no example
+    # database carried between runs, and a reproduction blob printed for any failure. Chosen by
+    # VIDCORE_HYPOTHESIS_PROFILE=ci (.ci/run exports it) or by the CI variable that CI services set;
+    # local runs keep Hypothesis's default random profile.
+    _hypothesis_settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+    _profile = os.environ.get("VIDCORE_HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "")
+    if _profile:
+        _hypothesis_settings.load_profile(_profile)
+
 
 @pytest.fixture(scope="session")
 def conformance_root() -> Path:

@@ -173,21 +173,31 @@ def test_mmit_map_per_sample_and_nan() -> None:
 
 
 def test_accuracy_metric_accumulates_and_deduplicates() -> None:
-    rng = np.random.default_rng(2)
-    scores = rng.normal(size=(10, 6))
-    labels = rng.integers(0, 6, size=10)
+    # 10 samples, 6 classes; each row ranks the classes in the order given (score 6, 5, ..., 1)
+    orders = [
+        [0, 1, 2, 3, 4, 5],  # label 0: top-1 hit
+        [2, 1, 0, 3, 4, 5],  # label 1: top-1 miss (2), top-3 hit
+        [2, 0, 1, 3, 4, 5],  # label 2: hit
+        [0, 1, 2, 3, 4, 5],  # label 3: miss (0), top-3 miss
+        [4, 0, 1, 2, 3, 5],  # label 4: hit
+        [1, 5, 0, 2, 3, 4],  # label 5: miss (1), top-3 hit
+        [1, 0, 2, 3, 4, 5],  # label 0: miss (1), top-3 hit
+        [1, 0, 2, 3, 4, 5],  # label 1: hit
+        [3, 4, 5, 2, 0, 1],  # label 2: miss (3), top-3 miss
+        [0, 1, 2, 3, 4, 5],  # label 0: hit
+    ]
+    scores = np.zeros((10, 6))
+    for i, order in enumerate(orders):
+        scores[i, order] = np.arange(6, 0, -1)
+    labels = np.array([0, 1, 2, 3, 4, 5, 0, 1, 2, 0])
     m = AccuracyMetric(topk=(1, 3))
     m.update(torch.from_numpy(scores[:6]), torch.from_numpy(labels[:6]), indices=torch.arange(6))
     m.update(scores[6:], labels[6:], indices=np.arange(6, 10))
     m.update(scores[[0, 1]], labels[[0, 1]], indices=[0, 1])  # padding repeats samples 0 and 1
     out = m.compute()
-    assert out == pytest.approx(
-        {
-            "top1": brute_top_k(scores, labels, 1),
-            "top3": brute_top_k(scores, labels, 3),
-            "mean_class_accuracy": mean_class_accuracy(scores, labels),
-        }
-    )
+    # top-1 hits: samples 0, 2, 4, 7, 9; top-3 misses: samples 3 and 8. Recall per class:
+    # 0: 2/3 (samples 0, 9 of 0, 6, 9), 1: 1/2, 2: 1/2, 3: 0/1, 4: 1/1, 5: 0/1 -> mean 8/3 / 6 = 4/9
+    assert out == pytest.approx({"top1": 5 / 10, "top3": 8 / 10, "mean_class_accuracy": 4 / 9})
     m.reset()
     with pytest.raises(ValueError, match="before any update"):
         m.compute()
@@ -240,7 +250,9 @@ def test_two_process_gloo_gather_drops_sampler_padding(
     expected = {
         "top1": brute_top_k(scores, labels, 1),
         "top2": brute_top_k(scores, labels, 2),
-        "mean_class_accuracy": mean_class_accuracy(scores, labels),
+        # labels 1, 3, 0, 2, 2, 3, 2 and argmax 2, 0, 2, 0, 0, 2, 2 (the worker's seed-123 data):
+        # recall per class 0: 0/1, 1: 0/1, 2: 1/3 (sample 6), 3: 0/2 -> mean (1/3) / 4
+        "mean_class_accuracy": 1 / 12,
     }
     padded = np.array(seen)
     with_dup = {

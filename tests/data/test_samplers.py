@@ -150,11 +150,30 @@ def test_sample_frames_properties(p, seed):
     assert out.shape == (p["num_clips"] * p["clip_len"],)
     assert out.min() >= 0 and out.max() < p["num_frames"]
     np.testing.assert_array_equal(out, samplers.sample_frames(**p, rng=seed))  # same seed, same indices
-    span = p["clip_len"] * p["frame_interval"]
-    if not p["temporal_jitter"] and p["num_frames"] >= span:
-        clips = out.reshape(p["num_clips"], p["clip_len"])
-        # every clip fits in the video: exact stride, no wrap
-        np.testing.assert_array_equal(np.diff(clips, axis=1), p["frame_interval"])
+    if p["temporal_jitter"]:
+        return
+    n, clip_len, stride, num_clips = p["num_frames"], p["clip_len"], p["frame_interval"], p["num_clips"]
+    clips = out.reshape(num_clips, clip_len)
+    if p["out_of_bound"] == "loop":
+        # every clip is its first frame plus whole strides, taken modulo the video length (a clip that
+        # runs past the end, or starts at num_frames, wraps around as in MMAction2)
+        np.testing.assert_array_equal(clips, (clips[:, :1] + np.arange(clip_len) * stride) % n)
+    else:
+        # repeat_last: whole strides until the video ends, then the clip's last in-range frame again
+        steps = np.diff(clips, axis=1)
+        assert np.isin(steps, (0, stride)).all() and (np.diff(steps, axis=1) <= 0).all()
+    # A clip fits in the video (exact stride, nothing wrapped) only where MMAction2's arithmetic
+    # leaves room for every clip: e.g. sample_frames(2, clip_len=2, num_clips=3) puts the third clip
+    # at frame 1 and wraps it to [1, 0], in MMAction2 too.
+    span = clip_len * stride
+    if p["test_mode"]:
+        fits = n >= (clip_len - 1) * stride + 1  # clips placed evenly from 0 to the last start
+    elif p["keep_tail_frames"]:
+        fits = n >= span  # float segments of (n - span + 1) / num_clips frames
+    else:
+        fits = (n - span + 1) // num_clips > 0 or n > max(num_clips, span)
+    if fits:
+        np.testing.assert_array_equal(np.diff(clips, axis=1), stride)
 
 
 @SETTINGS

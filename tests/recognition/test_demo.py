@@ -9,8 +9,12 @@ import json
 
 import av
 import numpy as np
+import pytest
 
 from vidcore.recognition.demo import run_demo
+
+# the demo draws its confusion matrix and training curve with the plot extra
+pytest.importorskip("matplotlib", reason="the demo's plots need matplotlib: pip install 'vidcore-recognition[plot]'")
 
 CHANCE = 1 / 8
 
