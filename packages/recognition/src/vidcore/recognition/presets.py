@@ -12,17 +12,23 @@ from .models import (
     c3d,
     csn,
     mobilenet_v2,
+    mvit,
     r2plus1d,
     resnet3d,
     slowfast,
+    swin,
     tanet,
     tin,
     tpn,
     trn,
     tsm,
     tsn,
+    uniformer,
     x3d,
 )
 
 #: The model modules whose import registers presets.
-FAMILIES = (c3d, csn, mobilenet_v2, r2plus1d, resnet3d, slowfast, tanet, tin, tpn, trn, tsm, tsn, x3d)
+FAMILIES = (
+    c3d, csn, mobilenet_v2, mvit, r2plus1d, resnet3d, slowfast, swin, tanet, tin, tpn, trn, tsm, tsn, uniformer,
+    x3d,
+)  # fmt: skip
