@@ -14,9 +14,21 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from mm_helpers import require_mmaction
+import torch
+from mm_helpers import (
+    assert_all_consumed,
+    compare,
+    count_params,
+    load_mm_config,
+    reinit_,
+    require_mmaction,
+    strict_load,
+)
 
 from vidcore.localization import evaluation as ev
+from vidcore.localization.convert import convert_mmaction_checkpoint
+from vidcore.localization.models.bmn import boundary_matching_mask
+from vidcore.localization.registry import get_model, get_preset
 
 pytestmark = pytest.mark.parity
 
@@ -111,3 +123,206 @@ def test_fixture_matches_mmaction() -> None:
     recall, _, _, auc = average_recall_at_avg_proposals(gt, props, sum(len(p) for p in props.values()), 100)
     np.testing.assert_array_equal(ours["proposal"].recall, recall)
     assert abs(ours["proposal"].auc - auc) < 1e-9
+
+
+# -- models ----------------------------------------------------------------------------------------
+
+
+_BMN_FIXED = {"sample_mask", "bm_mask"}
+
+
+def _build_mm(preset: str) -> torch.nn.Module:
+    require_mmaction()
+    from mmaction.registry import MODELS
+
+    cfg = load_mm_config(get_preset(preset).mmaction_config)
+    return MODELS.build(cfg.model).eval()
+
+
+@pytest.fixture(scope="module")
+def mm_bmn() -> torch.nn.Module:
+    return _build_mm("bmn_400x100_9e_activitynet_feature")
+
+
+def test_bmn_mask_equals_mmaction(mm_bmn: torch.nn.Module) -> None:
+    ours = boundary_matching_mask(100, 32, 3, 0.5).reshape(100, -1)
+    assert np.array_equal(ours, mm_bmn.sample_mask.detach().numpy())  # bit-identical
+    model = get_model("bmn_400x100_9e_activitynet_feature")
+    assert torch.equal(model.bm_mask, mm_bmn.bm_mask)
+
+
+def test_bmn_parity(mm_bmn: torch.nn.Module, tmp_path: Path) -> None:
+    assert count_params(mm_bmn) == 36_978_564  # 36.98M, the sampling mask included
+    reinit_(mm_bmn, 0, skip=_BMN_FIXED)
+    torch.save({"meta": {}, "state_dict": mm_bmn.state_dict()}, tmp_path / "bmn.pth")
+    source = torch.load(tmp_path / "bmn.pth", weights_only=True)["state_dict"]
+    sd = convert_mmaction_checkpoint(tmp_path / "bmn.pth", "bmn_400x100_9e_activitynet_feature")
+    assert_all_consumed(source, sd, dropped=_BMN_FIXED)
+    ours = get_model("bmn_400x100_9e_activitynet_feature").eval()
+    strict_load(ours, sd)
+    x = torch.randn(2, 400, 100, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        conf, start, end = mm_bmn._forward(x)
+        out = ours(x)
+    for name, a, b in (("confidence", out.confidence, conf), ("start", out.start, start), ("end", out.end, end)):
+        stats = compare(a, b)
+        print(f"BMN {name}: {stats}")
+
+
+def test_bmn_predict_parity(mm_bmn: torch.nn.Module) -> None:
+    """BMN.predict (candidates, Soft-NMS, seconds) vs our forward_eval on the same weights."""
+    from mmaction.structures import ActionDataSample
+
+    from vidcore.localization.datasets import LocalizationBatch
+
+    reinit_(mm_bmn, 3, skip=_BMN_FIXED)
+    ours = get_model("bmn_400x100_9e_activitynet_feature").eval()
+    strict_load(ours, get_preset("bmn_400x100_9e_activitynet_feature").convert_mmaction(mm_bmn.state_dict()))
+    x = torch.randn(1, 400, 100, generator=torch.Generator().manual_seed(4))
+    sample = ActionDataSample()
+    sample.set_metainfo({"video_name": "v_x", "duration_second": 123.4, "duration_frame": 3700})
+    with torch.no_grad():
+        theirs = mm_bmn.predict(x, [sample])[0]["proposal_list"]
+    batch = LocalizationBatch(
+        features=x, video_name=("v_x",), duration_second=torch.tensor([123.4], dtype=torch.float64),
+        duration_frame=torch.tensor([3700]),
+    )  # fmt: skip
+    mine = ours.forward_eval(batch)["proposals"][0]
+    ref = np.array([[*p["segment"], p["score"]] for p in theirs])
+    assert mine.shape == ref.shape, (mine.shape, ref.shape)
+    np.testing.assert_allclose(mine, ref, rtol=0, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "preset, shape",
+    [("bsn_tem_400x100_20e_activitynet_feature", (2, 400, 100)), ("bsn_pem_400x100_20e_activitynet_feature", (64, 32))],
+)
+def test_bsn_parity(preset: str, shape: tuple[int, ...], tmp_path: Path) -> None:
+    mm = _build_mm(preset)
+    if "tem" in preset:
+        assert round(count_params(mm) / 1e6, 2) == 1.40
+    reinit_(mm, 0)
+    torch.save({"state_dict": mm.state_dict()}, tmp_path / "m.pth")
+    sd = convert_mmaction_checkpoint(tmp_path / "m.pth", preset)
+    assert_all_consumed(mm.state_dict(), sd)
+    ours = get_model(preset).eval()
+    strict_load(ours, sd)
+    x = torch.randn(*shape, generator=torch.Generator().manual_seed(2))
+    with torch.no_grad():
+        stats = compare(ours(x), mm._forward(x))
+    print(f"{preset}: {stats}")
+
+
+# -- losses and targets ----------------------------------------------------------------------------
+
+
+def _random_gt(rng: np.random.Generator) -> np.ndarray:
+    n = int(rng.integers(1, 5))
+    s = rng.uniform(0, 0.8, n)
+    return np.stack([s, np.minimum(s + rng.uniform(0.02, 0.5, n), 1.0)], 1).astype(np.float32)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_bmn_targets_and_loss_parity(mm_bmn: torch.nn.Module, seed: int) -> None:
+    from mmaction.models.losses import BMNLoss as MMBMNLoss
+
+    from vidcore.localization.losses import BMNLoss
+    from vidcore.localization.targets import bmn_targets
+
+    rng = np.random.default_rng(seed)
+    gts = [_random_gt(rng) for _ in range(3)]
+    conf_t, start_t, end_t = mm_bmn.generate_labels([torch.from_numpy(g) for g in gts])
+    ours = [bmn_targets(g, 100) for g in gts]
+    # MMAction2 rounds the boundary regions to float32 (~6e-8) before dividing by anchors 2/T wide
+    for i in range(3):
+        torch.testing.assert_close(ours[i][0], conf_t[i], rtol=0, atol=1e-6)
+        torch.testing.assert_close(ours[i][1], start_t[i], rtol=0, atol=1e-5)
+        torch.testing.assert_close(ours[i][2], end_t[i], rtol=0, atol=1e-5)
+    gen = torch.Generator().manual_seed(seed)
+    pred = torch.rand(3, 2, 100, 100, generator=gen)
+    ps, pe = torch.rand(3, 100, generator=gen), torch.rand(3, 100, generator=gen)
+    torch.manual_seed(10 + seed)
+    theirs = MMBMNLoss()(pred, ps, pe, conf_t, start_t, end_t, mm_bmn.bm_mask)
+    torch.manual_seed(10 + seed)
+    mine = BMNLoss()(pred, ps, pe, conf_t, start_t, end_t, mm_bmn.bm_mask)
+    for a, b in zip(mine, theirs):
+        assert abs(float(a) - float(b)) <= 1e-6 * max(1.0, abs(float(b))), (mine, theirs)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_tem_targets_and_loss_parity(seed: int) -> None:
+    mm = _build_mm("bsn_tem_400x100_20e_activitynet_feature")
+    from mmaction.models.losses.binary_logistic_regression_loss import (
+        binary_logistic_regression_loss as mm_blr,
+    )
+
+    from vidcore.localization.losses import binary_logistic_regression_loss
+    from vidcore.localization.targets import tem_targets
+
+    rng = np.random.default_rng(100 + seed)
+    gts = [_random_gt(rng) for _ in range(3)]
+    theirs = mm.generate_labels([torch.from_numpy(g) for g in gts])
+    for i, g in enumerate(gts):
+        for a, b in zip(tem_targets(g, 100, 0.1), theirs):
+            torch.testing.assert_close(a, b[i], rtol=0, atol=1e-5)
+    score = torch.rand(3, 100, generator=torch.Generator().manual_seed(seed))
+    for label in theirs:
+        for thr in (0.5, 0.9):
+            assert abs(float(binary_logistic_regression_loss(score, label, thr)) - float(mm_blr(score, label, thr))) < 1e-6
+
+
+# -- post-processing -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_soft_nms_and_post_processing_parity(seed: int) -> None:
+    require_mmaction()
+    from mmaction.models.localizers.utils import post_processing
+    from mmaction.models.localizers.utils import soft_nms as mm_soft_nms
+
+    from vidcore.localization.postprocess import proposals_to_seconds, soft_nms
+
+    rng = np.random.default_rng(seed)
+    k = int(rng.integers(2, 400))
+    s = rng.uniform(-0.05, 0.9, k)
+    cand = np.stack([s, s + rng.uniform(0.01, 0.5, k), rng.uniform(0, 1, k)], 1)
+    alpha, low, high, top_k = [(0.4, 0.5, 0.9, 100), (0.75, 0.65, 0.9, 100), (0.4, 0.5, 0.9, 10)][seed % 3]
+    np.testing.assert_allclose(soft_nms(cand, alpha, low, high, top_k), mm_soft_nms(cand, alpha, low, high, top_k),
+                               rtol=0, atol=1e-12)  # fmt: skip
+    info = {"duration_second": 87.5, "duration_frame": 2100}
+    theirs = post_processing(cand, info, alpha, low, high, top_k, 16)
+    ours = proposals_to_seconds(cand, 2100 // 16 * 16 / 2100 * 87.5, soft_nms_alpha=alpha, soft_nms_low_threshold=low,
+                                soft_nms_high_threshold=high, top_k=top_k)  # fmt: skip
+    np.testing.assert_allclose(ours, [[*p["segment"], p["score"]] for p in theirs], rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_bsn_pgm_parity(seed: int, tmp_path: Path) -> None:
+    """PGM candidates and BSP features against MMAction2's file-based functions."""
+    require_mmaction()
+    from mmaction.models.localizers.utils import generate_bsp_feature, generate_candidate_proposals
+
+    from vidcore.localization.models.bsn import bsp_features
+    from vidcore.localization.postprocess import bsn_candidates
+
+    rng = np.random.default_rng(seed)
+    t = 100
+    tem = np.concatenate([rng.uniform(0, 1, (t, 3)), np.stack([np.arange(t) / t, np.arange(1, t + 1) / t], 1)], 1)
+    (tmp_path / "tem").mkdir()
+    (tmp_path / "pgm").mkdir()
+    np.savetxt(tmp_path / "tem" / "v_a.csv", tem, header="action,start,end,tmin,tmax", delimiter=",", comments="")
+    info = [{"video_name": "v_a", "duration_frame": 1600, "duration_second": 64.0, "feature_frame": 1600,
+             "annotations": [{"segment": [10.0, 30.0], "label": "x"}]}]  # fmt: skip
+    props = generate_candidate_proposals([0], info, str(tmp_path / "tem"), t, 0.5)["v_a"]
+    tem32 = np.loadtxt(tmp_path / "tem" / "v_a.csv", dtype=np.float32, delimiter=",", skiprows=1)
+    ours = bsn_candidates(tem32[:, 1], tem32[:, 2], 0.5)
+    assert ours.shape[0] == props.shape[0]
+    np.testing.assert_allclose(ours, props[:, :5], rtol=0, atol=1e-12)
+    header = "tmin,tmax,tmin_score,tmax_score,score,match_iou,match_ioa"
+    np.savetxt(tmp_path / "pgm" / "v_a.csv", props, header=header, delimiter=",", comments="")
+    feats = generate_bsp_feature([0], info, str(tmp_path / "tem"), str(tmp_path / "pgm"), top_k=1000)["v_a"]
+    pgm32 = np.loadtxt(tmp_path / "pgm" / "v_a.csv", dtype=np.float32, delimiter=",", skiprows=1)[:1000]
+    mine = bsp_features(tem32[:, 0], pgm32[:, :2])
+    # MMAction2 computes the sample positions in float32 (the proposal bounds are float32 scalars);
+    # here in float64: measured <= 2e-6
+    np.testing.assert_allclose(mine, feats, rtol=0, atol=1e-5)

@@ -1,0 +1,1 @@
+"""Localization model families, one per module (blocks, model, MMAction2 conversion, presets)."""
