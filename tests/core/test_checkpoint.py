@@ -1,12 +1,16 @@
 from __future__ import annotations
 
+import io
 import os
+import pickle
 import signal
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -62,7 +66,7 @@ def test_sigkill_mid_write_keeps_previous_checkpoint(tmp_path):
     assert proc.returncode == -signal.SIGKILL
     temps = list(tmp_path.glob(".ckpt.pth.*.tmp"))
     assert len(temps) == 1 and temps[0].stat().st_size > 0  # the kill landed mid-write
-    with pytest.raises(CheckpointError, match="truncated or corrupt"):
+    with pytest.raises(CheckpointError, match="is truncated: it starts as a zip archive"):
         load_checkpoint(temps[0])
     back = load_checkpoint(path)
     assert back["step"] == 1 and torch.equal(back["w"], torch.full((64, 64), 1.0))
@@ -87,13 +91,79 @@ def test_refuses_pickle_that_runs_code(tmp_path):
     with pytest.raises(CheckpointError) as info:
         load_checkpoint(path)
     message = str(info.value)
-    assert str(path) in message
-    assert "weights_only=False" in message and "run code" in message
+    assert message.startswith(f"refusing to load checkpoint {path}: it is a torch.save file containing code (")
+    assert "weights_only=False" in message and "only if you trust" in message and "\n" not in message
     assert "posix.system" in message or "os.system" in message  # names the offending global
     assert not marker.exists()
     # The payload is real: trusting the file does run it.
     load_checkpoint(path, weights_only=False)
     assert marker.exists()
+
+
+def _bad_checkpoints(tmp: Path) -> dict[str, tuple[Path, str]]:
+    """Files that are not loadable checkpoints, each with the phrase its error must contain."""
+    from PIL import Image
+
+    files: dict[str, tuple[Path, str]] = {}
+
+    def add(kind: str, name: str, data: bytes, expect: str) -> None:
+        (tmp / name).write_bytes(data)
+        files[kind] = (tmp / name, expect)
+
+    rng = np.random.default_rng(0)
+    add("random", "random.pth", b"\x17" + rng.integers(0, 256, 4095, dtype=np.uint8).tobytes(),
+        "is not a zip or pickle checkpoint: it looks like unknown binary data (first bytes 17 ")  # fmt: skip
+    add("text", "notes.pth", b"this is not a checkpoint\nsecond line\n",
+        "is not a zip or pickle checkpoint: it looks like text (first line 'this is not a checkpoint')")  # fmt: skip
+    add("label_map", "label_map.pth", b"abseiling\nair drumming\nanswering questions\n",
+        "is not a zip or pickle checkpoint: it looks like text (first line 'abseiling')")  # fmt: skip
+    jpeg = io.BytesIO()
+    Image.fromarray(np.zeros((16, 16, 3), np.uint8)).save(jpeg, format="JPEG")
+    add("jpeg", "photo.pth", jpeg.getvalue(), "is not a zip or pickle checkpoint: it looks like a JPEG image")
+    add("empty", "empty.pth", b"", "is empty (0 bytes)")
+    good = save_checkpoint({"model": {"w": torch.ones(4000)}}, tmp / "good.pth").read_bytes()
+    for frac in (0.1, 0.5, 0.99):
+        add(f"truncated_{frac}", f"cut_{frac}.pth", good[: int(len(good) * frac)],
+            "is truncated: it starts as a zip archive (torch.save's format) but has no end-of-archive record")  # fmt: skip
+    legacy = io.BytesIO()
+    torch.save({"model": {"w": torch.ones(4000)}}, legacy, _use_new_zipfile_serialization=False)
+    add("legacy_cut_pickle", "legacy_a.pth", legacy.getvalue()[:200], "is truncated: a legacy torch.save file whose")
+    add("legacy_cut_data", "legacy_b.pth", legacy.getvalue()[:-100],
+        "is truncated: a legacy torch.save file whose tensor data ends early")  # fmt: skip
+    add("plain_pickle", "pickled.pth", pickle.dumps({"w": [1.0, 2.0]}, protocol=2),
+        "is not a torch.save checkpoint: it is a plain pickle (written by pickle.dump, not torch.save)")  # fmt: skip
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("weights.npy", b"x")
+    add("other_zip", "archive.pth", archive.getvalue(), "is not a torch.save checkpoint: it is a zip archive without data.pkl")
+    return files
+
+
+BAD_KINDS = ["random", "text", "label_map", "jpeg", "empty", "truncated_0.1", "truncated_0.5", "truncated_0.99",
+             "legacy_cut_pickle", "legacy_cut_data", "plain_pickle", "other_zip"]  # fmt: skip
+
+
+@pytest.mark.parametrize("weights_only", [True, False])
+@pytest.mark.parametrize("kind", BAD_KINDS)
+def test_bad_checkpoint_file_says_what_it_is(tmp_path, kind, weights_only):
+    path, expect = _bad_checkpoints(tmp_path)[kind]
+    with pytest.raises(CheckpointError) as info:
+        load_checkpoint(path, weights_only=weights_only)
+    message = str(info.value)
+    assert message.startswith(f"checkpoint {path} ") and expect in message, message
+    assert "\n" not in message  # one line
+    assert "weights_only" not in message  # nothing here is a checkpoint that trust would open
+
+
+def test_plain_pickle_with_code_is_not_offered_unsafe_loading(tmp_path):
+    marker = tmp_path / "pwned"
+    path = tmp_path / "evil_plain.pth"
+    path.write_bytes(pickle.dumps({"meta": RunsCode(marker)}, protocol=2))
+    with pytest.raises(CheckpointError) as info:
+        load_checkpoint(path)
+    message = str(info.value)
+    assert "plain pickle" in message and "posix.system" in message and "weights_only=False" not in message
+    assert not marker.exists()
 
 
 def test_missing_truncated_and_non_dict_files(tmp_path):

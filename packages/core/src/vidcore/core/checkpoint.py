@@ -7,17 +7,24 @@ file or the new one, never a truncated mix.
 
 Loading uses ``torch.load(weights_only=True)`` by default: tensors, numbers, strings and containers
 load; a pickled object that would import and call arbitrary code is refused with a
-:class:`CheckpointError` that names the file and the offending globals.
+:class:`CheckpointError` that names the file and the offending globals. Any other file that does
+not load is looked at to say what it is (one line naming the file): empty; truncated (a zip
+archive without its end record, a pickle that stops early); a zip archive or pickle that is not a
+``torch.save`` file; or not a checkpoint at all ("looks like a JPEG image", "looks like text"). Only
+a real ``torch.save`` file whose sole fault is a global the safe unpickler refuses gets the hint
+that ``weights_only=False`` exists, worded as a choice for files from a trusted source.
 """
 
 from __future__ import annotations
 
 import contextlib
+import io
 import os
-import pickle
+import pickletools
 import re
 import shutil
 import tempfile
+import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -121,33 +128,225 @@ def load_checkpoint(
         map_location: where tensors land (default CPU).
 
     Raises:
-        CheckpointError: the file is missing, truncated/corrupt, or (with ``weights_only``)
-            contains objects that would run code when unpickled.
+        CheckpointError: one line naming the file and what is wrong with it: missing, empty,
+            truncated, not a ``torch.save`` file (and what it looks like instead), or (with
+            ``weights_only``) holding objects that would run code when unpickled.
     """
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise CheckpointError(f"checkpoint {path} does not exist")
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint {path} is a directory, not a checkpoint file")
+    if path.stat().st_size == 0:
+        raise CheckpointError(f"checkpoint {path} is empty (0 bytes)")
     try:
         obj = torch.load(path, map_location=map_location, weights_only=weights_only)
-    except pickle.UnpicklingError as exc:
-        if not weights_only:
-            raise CheckpointError(f"checkpoint {path} is corrupt or not a torch file: {exc}") from exc
-        try:
-            bad = torch.serialization.get_unsafe_globals_in_checkpoint(path)
-        except Exception:
-            bad = []
-        what = f" ({', '.join(bad)})" if bad else ""
-        raise CheckpointError(
-            f"refusing to load checkpoint {path}: it contains pickled objects{what} that would "
-            "import and run code when loaded, which weights_only=True forbids. If you trust the "
-            "file's source, load it with load_checkpoint(path, weights_only=False) "
-            f"(torch says: {str(exc).splitlines()[0]})"
-        ) from None
-    except (RuntimeError, EOFError, OSError) as exc:
-        raise CheckpointError(f"checkpoint {path} is truncated or corrupt: {exc}") from exc
+    except Exception as exc:  # torch raises anything on foreign bytes (IndexError, KeyError, ...)
+        raise CheckpointError(_diagnose(path, exc, weights_only)) from None
     if not isinstance(obj, dict):
         raise CheckpointError(f"checkpoint {path} holds a {type(obj).__name__}, expected a dict")
     return obj
+
+
+# ----------------------------------------------------------------------------- what a bad file is
+
+_TORCH_MAGIC = 0x1950A86A20F9469CFC6C  # the first pickle of a legacy (pre-1.6, non-zip) torch.save file
+
+# (offset, bytes, what the file is): well-known signatures of files mistaken for checkpoints
+_SIGNATURES: tuple[tuple[int, bytes, str], ...] = (
+    (0, b"\xff\xd8\xff", "a JPEG image"),
+    (0, b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (0, b"GIF8", "a GIF image"),
+    (0, b"BM", "a BMP image"),
+    (4, b"ftyp", "an MP4/MOV video"),
+    (0, b"\x1a\x45\xdf\xa3", "a Matroska/WebM video"),
+    (0, b"OggS", "an Ogg media file"),
+    (0, b"fLaC", "a FLAC audio file"),
+    (0, b"ID3", "an MP3 audio file"),
+    (0, b"%PDF", "a PDF document"),
+    (0, b"\x1f\x8b", "a gzip archive"),
+    (0, b"BZh", "a bzip2 archive"),
+    (0, b"\xfd7zXZ\x00", "an xz archive"),
+    (0, b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
+    (257, b"ustar", "a tar archive"),
+    (0, b"\x89HDF\r\n\x1a\n", "an HDF5 file (e.g. Keras weights)"),
+    (0, b"\x93NUMPY", "a NumPy .npy array"),
+    (0, b"\x7fELF", "an executable (ELF)"),
+    (0, b"<!DOCTYPE html", "an HTML page (a download that returned an error page?)"),
+    (0, b"<html", "an HTML page (a download that returned an error page?)"),
+)
+_RIFF = {b"WAVE": "a WAV audio file", b"AVI ": "an AVI video", b"WEBP": "a WebP image"}
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0][:200]}" if text else type(exc).__name__
+
+
+def _looks_like(head: bytes, size: int) -> str:
+    """What a file that is neither a zip archive nor a pickle looks like, from its first bytes."""
+    for offset, magic, what in _SIGNATURES:
+        if head[offset : offset + len(magic)] == magic:
+            return what
+    if head[:4] == b"RIFF" and head[8:12] in _RIFF:
+        return _RIFF[head[8:12]]
+    if len(head) >= 10 and head[8:9] == b"{":
+        header_len = int.from_bytes(head[:8], "little")
+        if 0 < header_len < size and b'"dtype"' in head[8 : 8 + min(header_len, 2048)]:
+            return "a safetensors file (load it with safetensors.torch.load_file, not as a torch.save checkpoint)"
+    sample = head[:1024]
+    for cut in range(4):  # a multi-byte character may be split at the end of the sample
+        try:
+            text = sample[: len(sample) - cut].decode("utf-8")
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        text = None
+    if text is not None and "\x00" not in text:
+        printable = sum(c.isprintable() or c in "\n\r\t" for c in text)
+        if text and printable >= 0.95 * len(text):
+            first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+            return f"text (first line {first[:60]!r})"
+    shown = " ".join(f"{b:02x}" for b in head[:8])
+    return f"unknown binary data (first bytes {shown}; random or encrypted?)"
+
+
+def _pickle_globals(data: Any) -> tuple[str, list[str]]:
+    """Walk one pickle from ``data``'s position statically (nothing is executed).
+
+    Returns ``(status, globals it imports)``; status is "complete", "truncated" (the data ends before
+    the pickle's STOP opcode) or "invalid" (bytes that are not pickle opcodes)."""
+    found: list[str] = []
+    strings: list[str] = []
+    memo: dict[int, Any] = {}
+    try:
+        for op, arg, _ in pickletools.genops(data):
+            name = op.name
+            if name == "GLOBAL":
+                found.append(str(arg).replace(" ", "."))
+            elif name in ("SHORT_BINUNICODE", "BINUNICODE", "BINUNICODE8", "UNICODE", "STRING",
+                          "BINSTRING", "SHORT_BINSTRING"):  # fmt: skip
+                strings.append(str(arg))
+            elif name in ("BINPUT", "LONG_BINPUT", "PUT"):
+                memo[int(arg)] = strings[-1] if strings else None
+            elif name == "MEMOIZE":
+                memo[len(memo)] = strings[-1] if strings else None
+            elif name in ("BINGET", "LONG_BINGET", "GET"):
+                value = memo.get(int(arg))
+                if isinstance(value, str):
+                    strings.append(value)
+            elif name == "STACK_GLOBAL" and len(strings) >= 2:
+                found.append(f"{strings[-2]}.{strings[-1]}")
+    except (ValueError, EOFError, UnicodeDecodeError):
+        # the data ran out (the reader stands at its end) or held bytes that are no pickle opcodes
+        return ("truncated" if not data.read(1) else "invalid"), found
+    return "complete", found
+
+
+def _unsafe(found: list[str]) -> list[str]:
+    """The globals in ``found`` that ``torch.load(weights_only=True)`` does not allow."""
+    try:
+        from torch import _weights_only_unpickler as wo
+
+        allowed = set(wo._get_allowed_globals()) | set(wo._get_user_allowed_globals())
+    except Exception:  # private API: without it, report every global
+        allowed = set()
+    return sorted({g for g in found if g not in allowed})
+
+
+def _refusal(path: Path, names: list[str], torch_says: str) -> str:
+    """The message for a real torch.save file that only the safe unpickler refuses."""
+    if names:
+        shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
+        why = f"it is a torch.save file containing code ({shown}) that would run when unpickled"
+    else:
+        why = f"it is a torch.save file that the safe unpickler cannot read ({torch_says})"
+    return (
+        f"refusing to load checkpoint {path}: {why}, which safe loading (weights_only=True) refuses; "
+        "only if you trust the file's source you may choose load_checkpoint(path, weights_only=False)"
+    )
+
+
+def _unreadable(path: Path, kind: str, exc: BaseException, torch_says: str) -> str:
+    """The message for a complete torch.save file whose loading failed for another reason."""
+    if isinstance(exc, ImportError | AttributeError):  # weights_only=False: a pickled class is missing
+        return f"checkpoint {path} pickles objects whose code is not installed here ({torch_says})"
+    return f"checkpoint {path} is corrupt: {kind} that torch cannot read ({torch_says})"
+
+
+def _diagnose(path: Path, exc: BaseException, weights_only: bool) -> str:
+    """One line naming ``path`` and saying what it is, for a file ``torch.load`` failed on."""
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        head = f.read(4096)
+    torch_says = _first_line(exc)
+    safe_refused = weights_only and "weights only load failed" in str(exc).lower()
+    if head[:4] == b"PK\x03\x04":  # a zip archive: torch.save's format since PyTorch 1.6
+        try:
+            archive = zipfile.ZipFile(path)
+        except (zipfile.BadZipFile, OSError):
+            return (
+                f"checkpoint {path} is truncated: it starts as a zip archive (torch.save's format) "
+                f"but has no end-of-archive record, so the file ends early ({size} bytes); "
+                "copy or download it again"
+            )
+        with archive:
+            names = archive.namelist()
+            pkl = next((n for n in names if n == "data.pkl" or n.endswith("/data.pkl")), None)
+            if pkl is None:
+                shown = ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
+                return (
+                    f"checkpoint {path} is not a torch.save checkpoint: it is a zip archive without "
+                    f"data.pkl (it holds {len(names)} file(s): {shown or 'none'})"
+                )
+            try:
+                bad_member = archive.testzip()
+            except (zipfile.BadZipFile, OSError, EOFError, zipfile.LargeZipFile) as err:
+                bad_member = f"? ({_first_line(err)})"
+            if bad_member is not None:
+                return f"checkpoint {path} is corrupt: its zip member {bad_member} fails the CRC check"
+            status, found = _pickle_globals(io.BytesIO(archive.read(pkl)))
+        if safe_refused and status == "complete":
+            names = _unsafe(found) or re.findall(r"GLOBAL ([\w.]+)", str(exc))
+            return _refusal(path, names, torch_says)
+        return _unreadable(path, "a torch.save zip archive", exc, torch_says)
+    if len(head) > 1 and head[0] == 0x80 and 2 <= head[1] <= 5:  # a pickle (PROTO 2-5 opcode)
+        return _diagnose_pickle(path, exc, size, safe_refused, torch_says)
+    return f"checkpoint {path} is not a zip or pickle checkpoint: it looks like {_looks_like(head, size)}"
+
+
+def _diagnose_pickle(path: Path, exc: BaseException, size: int, safe_refused: bool, torch_says: str) -> str:
+    """``_diagnose`` for a file that starts as a pickle: legacy torch.save (magic number, protocol
+    version, system info, the object, its storage keys, then raw tensor data) or a plain pickle."""
+    with open(path, "rb") as f:
+        status, found = _pickle_globals(f)
+        if status == "truncated":
+            return f"checkpoint {path} is truncated: its first pickle ends early ({size} bytes)"
+        if status == "invalid":
+            return f"checkpoint {path} is corrupt: it starts as a pickle but holds invalid pickle data"
+        f.seek(0)
+        ops = list(pickletools.genops(f))  # the first pickle again (complete), to its STOP
+        if not any(op.name in ("LONG1", "LONG4") and arg == _TORCH_MAGIC for op, arg, _ in ops):
+            unsafe = _unsafe(found)
+            code = f"; it imports {', '.join(unsafe[:5])}, code that safe loading refuses" if unsafe else ""
+            return (
+                f"checkpoint {path} is not a torch.save checkpoint: it is a plain pickle "
+                f"(written by pickle.dump, not torch.save){code}"
+            )
+        found = []
+        for part in ("protocol version", "system info", "object", "storage keys"):
+            status, more = _pickle_globals(f)
+            found += more
+            if status == "truncated":
+                return f"checkpoint {path} is truncated: a legacy torch.save file whose {part} pickle ends early ({size} bytes)"
+            if status == "invalid":
+                return f"checkpoint {path} is corrupt: a legacy torch.save file whose {part} pickle is damaged"
+    if safe_refused:
+        return _refusal(path, _unsafe(found) or re.findall(r"GLOBAL ([\w.]+)", str(exc)), torch_says)
+    if isinstance(exc, EOFError | IndexError) or "eof" in str(exc).lower():
+        return f"checkpoint {path} is truncated: a legacy torch.save file whose tensor data ends early ({size} bytes)"
+    return _unreadable(path, "a legacy torch.save file", exc, torch_says)
 
 
 def extract_state_dict(checkpoint: Mapping[str, Any]) -> dict[str, torch.Tensor]:
