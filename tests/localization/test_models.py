@@ -34,7 +34,8 @@ def test_parameter_counts() -> None:
 
 def test_presets_import_every_family() -> None:
     families = {m.__name__ for m in presets_module.FAMILIES}
-    registered = {get_preset(p.name).builder.__module__ for p in list_presets()}
+    modules = {get_preset(p.name).builder.__module__ for p in list_presets()}
+    registered = {m for m in modules if m.startswith("vidcore.localization.")}  # not test-registered ones
     assert registered <= families
     assert {"vidcore.localization.models.bmn", "vidcore.localization.models.bsn"} <= registered
 

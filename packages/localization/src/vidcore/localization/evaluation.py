@@ -36,11 +36,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from os import PathLike
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from vidcore.data.annotations.activitynet import Segment, read_activitynet_json, read_localization_results
+from vidcore.data.annotations.activitynet import Segment, read_activitynet_json
+from vidcore.data.errors import AnnotationError
 
 __all__ = [
     "DEFAULT_TIOU_THRESHOLDS",
@@ -53,6 +55,7 @@ __all__ = [
     "evaluate_files",
     "interpolated_average_precision",
     "mean_average_precision",
+    "read_results",
     "temporal_iou",
     "trapezoid",
 ]
@@ -357,6 +360,39 @@ def _match_ids(gt_ids: Iterable[str], result_ids: Iterable[str]) -> dict[str, st
     return out
 
 
+def read_results(path: str | PathLike[str]) -> dict[str, tuple[Segment, ...]]:
+    """Read an ActivityNet results file ``{"results": {video_id: [{"segment": [start, end],
+    "score", "label"?}]}}``. ``label`` may be absent (proposal results, as MMAction2's
+    ``ANetMetric`` writes them): such segments get the label ``""``. A malformed entry raises
+    ``AnnotationError`` naming the file, the video and the segment."""
+    import json
+
+    p = Path(path)
+    try:
+        data = json.loads(p.read_text())
+    except FileNotFoundError:
+        raise AnnotationError(p, None, "file not found") from None
+    except (OSError, ValueError) as exc:
+        raise AnnotationError(p, None, f"not a readable JSON file ({exc})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("results"), dict):
+        raise AnnotationError(p, None, "expected a JSON object with a 'results' object (video -> scored segments)")
+    out = {}
+    for vid, items in data["results"].items():
+        if not isinstance(items, list):
+            raise AnnotationError(p, None, f"video {vid!r}: expected a list of scored segments")
+        segs = []
+        for j, item in enumerate(items):
+            try:
+                start, end = (float(x) for x in item["segment"])
+                segs.append(Segment(start, end, str(item.get("label", "")), float(item["score"])))
+            except (KeyError, TypeError, ValueError, AttributeError):
+                raise AnnotationError(
+                    p, None, f"video {vid!r}, segment {j}: expected 'segment' [start, end] and 'score', got {item!r}"
+                ) from None
+        out[str(vid)] = tuple(segs)
+    return out
+
+
 def evaluate_files(
     ground_truth_json: str | PathLike[str],
     results_json: str | PathLike[str],
@@ -378,7 +414,7 @@ def evaluate_files(
     records = read_activitynet_json(ground_truth_json)
     if subset is not None:
         records = [r for r in records if r.subset is None or r.subset == subset]
-    results = read_localization_results(results_json)
+    results = read_results(results_json)
     ids = _match_ids((r.video_name for r in records), results)
     out: dict[str, Any] = {}
     if task in ("proposal", "both"):
@@ -413,6 +449,7 @@ class ProposalEvaluator:
     Args:
         ground_truth: ``{video_id: (n, 2) [start, end]}`` in the same unit as the proposals.
         max_avg_proposals, tiou_thresholds: see :func:`average_recall_at_avg_proposals`.
+        detailed: also report the class-agnostic detection mAP (``compute``).
 
     ``update(video_ids, proposals)`` takes one ``(k, 3) [start, end, score]`` array per video;
     a video seen twice (a distributed sampler's padding) keeps its first proposals.
@@ -425,8 +462,10 @@ class ProposalEvaluator:
         *,
         max_avg_proposals: float = 100,
         tiou_thresholds: Any = DEFAULT_TIOU_THRESHOLDS,
+        detailed: bool = False,
     ) -> None:
         self.ground_truth = dict(ground_truth)
+        self.detailed = detailed
         self.max_avg_proposals = max_avg_proposals
         self.tiou_thresholds = tiou_thresholds
         self._items: list[tuple[str, np.ndarray]] = []
@@ -434,23 +473,44 @@ class ProposalEvaluator:
     def reset(self) -> None:
         self._items = []
 
-    def update(self, video_ids: Sequence[str], proposals: Sequence[Any]) -> None:
+    def update(
+        self, video_ids: Sequence[str], proposals: Sequence[Any], indices: Any = None, **outputs: Any
+    ) -> None:
+        """Add one ``(k, 3)`` array per video. ``indices`` (dataset indices, from the trainer) and
+        further model outputs (BSN TEM's ``tem``) are accepted and not used."""
         if len(video_ids) != len(proposals):
             raise ValueError(f"{len(video_ids)} video ids for {len(proposals)} proposal arrays")
         for v, p in zip(video_ids, proposals):
             self._items.append((str(v), _as_proposals(p, str(v))))
 
-    def result(self) -> ARANResult:
+    def _gathered(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         props: dict[str, np.ndarray] = {}
         for v, p in _gather(self._items):
             props.setdefault(v, p)
         gt = {v: g for v, g in self.ground_truth.items() if v in props} if props else self.ground_truth
+        return props, gt
+
+    def result(self) -> ARANResult:
+        """AR@AN over the ground-truth videos that were passed to :meth:`update` (all of them
+        when none was); a video passed with no proposals counts as zero recall."""
+        props, gt = self._gathered()
         return average_recall_at_avg_proposals(
             gt, props, max_avg_proposals=self.max_avg_proposals, tiou_thresholds=self.tiou_thresholds
         )
 
     def compute(self) -> dict[str, float]:
-        return self.result().summary()
+        """AR@1/5/10/100 and AUC; with ``detailed=True`` also the class-agnostic detection mAP of
+        the proposals (every ground-truth segment one class) at each tIoU and its average."""
+        out = self.result().summary()
+        if self.detailed:
+            props, gt = self._gathered()
+            det = mean_average_precision(
+                {v: [Segment(float(a), float(b), "action") for a, b in _as_segments(g, v)] for v, g in gt.items()},
+                {v: [Segment(float(r[0]), float(r[1]), "action", float(r[2])) for r in p] for v, p in props.items()},
+                self.tiou_thresholds,
+            )
+            out.update({f"agnostic_{k}": v for k, v in det.summary().items()})
+        return out
 
 
 class DetectionEvaluator:
@@ -470,7 +530,7 @@ class DetectionEvaluator:
     def reset(self) -> None:
         self._items = []
 
-    def update(self, video_ids: Sequence[str], segments: Sequence[Iterable[Segment]]) -> None:
+    def update(self, video_ids: Sequence[str], segments: Sequence[Iterable[Segment]], indices: Any = None) -> None:
         if len(video_ids) != len(segments):
             raise ValueError(f"{len(video_ids)} video ids for {len(segments)} segment lists")
         for v, s in zip(video_ids, segments):

@@ -32,7 +32,8 @@ class Preset(ModelPreset):
     """Everything needed to run a named localization model on a features file.
 
     Attributes:
-        task: ``"proposal"`` (BMN, BSN PEM), ``"tem"`` (BSN's temporal evaluation stage).
+        task: ``"proposal"`` (BMN), ``"tem"`` (BSN's temporal evaluation stage), ``"pem"`` (BSN's
+            proposal evaluation stage, on 32-d BSP features).
         temporal_scale: feature positions per video after rescaling (100).
         feat_dim: feature channels (400: MMAction2's two-stream TSN features, 2048: SlowOnly).
         feature_extraction_interval: frames per feature snippet (16); the feature span is
@@ -42,7 +43,7 @@ class Preset(ModelPreset):
         post_process_top_k: proposals kept per video (100).
     """
 
-    task: Literal["proposal", "tem"] = "proposal"
+    task: Literal["proposal", "tem", "pem"] = "proposal"
     temporal_scale: int = 100
     feat_dim: int = 400
     feature_extraction_interval: int = 16
@@ -54,8 +55,8 @@ class Preset(ModelPreset):
     def __post_init__(self) -> None:
         super().__post_init__()
         name = self.name or "?"
-        if self.task not in ("proposal", "tem"):
-            raise ValueError(f"preset {name}: task must be 'proposal' or 'tem', got {self.task!r}")
+        if self.task not in ("proposal", "tem", "pem"):
+            raise ValueError(f"preset {name}: task must be 'proposal', 'tem' or 'pem', got {self.task!r}")
         for attr in ("temporal_scale", "feat_dim", "feature_extraction_interval", "post_process_top_k"):
             if getattr(self, attr) < 1:
                 raise ValueError(f"preset {name}: {attr} must be >= 1, got {getattr(self, attr)}")

@@ -101,14 +101,25 @@ class TEM(nn.Module):
 
     @torch.no_grad()
     def forward_eval(self, batch: Any) -> dict[str, Any]:
-        """``{"video_ids", "tem": [(T, 5) arrays [action, start, end, tmin, tmax]]}``, MMAction2's
-        TEM result layout (the csv columns ``action,start,end,tmin,tmax``)."""
+        """``{"video_ids", "tem": [(T, 5) arrays [action, start, end, tmin, tmax]], "proposals"}``:
+        the TEM result layout of MMAction2 (its csv columns ``action,start,end,tmin,tmax``), and
+        proposals in seconds from the TEM boundaries alone (PGM candidates scored ``start * end``,
+        Soft-NMS with PEM's parameters), to follow training without the PEM stage."""
+        from ..postprocess import bsn_candidates, proposals_to_seconds
+
         out = self(batch.features).float().cpu().numpy()
         a = self.anchors()
-        return {
-            "video_ids": list(batch.video_name),
-            "tem": [np.concatenate([o.T.astype(np.float64), a], axis=1) for o in out],
-        }
+        tem, props = [], []
+        for i, o in enumerate(out):
+            tem.append(np.concatenate([o.T.astype(np.float64), a], axis=1))
+            cand = bsn_candidates(o[1], o[2])
+            props.append(
+                proposals_to_seconds(
+                    cand, batch.video_duration(i), soft_nms_alpha=0.75, soft_nms_low_threshold=0.65,
+                    soft_nms_high_threshold=0.9, top_k=100,
+                )
+            )  # fmt: skip
+        return {"video_ids": list(batch.video_name), "tem": tem, "proposals": props}
 
 
 def bsp_features(
@@ -270,6 +281,7 @@ def bsn_tem_2048x100_20e_activitynet_k700_feature() -> TEM:
 @register_preset(
     replace(
         ACTIVITYNET_TSN,
+        task="pem",
         feat_dim=32,
         soft_nms_alpha=0.75,
         soft_nms_low_threshold=0.65,
