@@ -45,3 +45,11 @@ def test_audio_errors(generated_videos: dict[str, Path], tmp_path: Path) -> None
     (tmp_path / "x.wav").write_text("not audio")
     with pytest.raises(VideoDecodeError, match="cannot open"):
         read_audio(tmp_path / "x.wav")
+
+
+def test_read_audio_has_its_own_module_and_old_imports_work() -> None:
+    import vidcore.data.decoders as decoders
+    from vidcore.data.decoders import audio, pyav
+
+    assert audio.read_audio is pyav.read_audio is decoders.read_audio is read_audio
+    assert read_audio.__module__ == "vidcore.data.decoders.audio"

@@ -28,6 +28,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
+from vidcore.data.decoders.audio import read_audio
 from vidcore.data.decoders.base import VideoReader, VideoSource, describe_source
 from vidcore.data.decoders.decord_backend import (
     DecordReader,
@@ -35,7 +36,7 @@ from vidcore.data.decoders.decord_backend import (
     decord_exactness,
     exactness_from_index,
 )
-from vidcore.data.decoders.pyav import PyAVReader, StreamIndex, clear_cache, read_audio
+from vidcore.data.decoders.pyav import PyAVReader, StreamIndex, clear_cache
 from vidcore.data.decoders.rawframes import RawFrameReader
 from vidcore.data.decoders.torchcodec_backend import TorchCodecReader, torchcodec_available
 from vidcore.data.errors import VideoDecodeError

@@ -51,6 +51,18 @@ def check_path(source: Any) -> None:
         raise VideoDecodeError(None, "empty bytes given as a video")
 
 
+def describe_error(exc: BaseException) -> str:
+    """``"ErrorType: message"`` for the cause part of a ``VideoDecodeError``."""
+    return f"{type(exc).__name__}: {exc}"
+
+
+def ffmpeg_errors() -> tuple[type[BaseException], ...]:
+    """The exceptions PyAV raises on a bad file (FFmpeg errors and what its wrappers turn them into)."""
+    import av
+
+    return (av.error.FFmpegError, OSError, EOFError, ValueError, UnicodeDecodeError, MemoryError)
+
+
 def source_cache_key(source: Any) -> tuple | None:
     """A key identifying the file's content for metadata caches: (path, size, mtime); None if unknown."""
     if isinstance(source, (str, os.PathLike)):

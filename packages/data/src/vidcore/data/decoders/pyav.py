@@ -1,4 +1,4 @@
-"""PyAV (bundled FFmpeg) decoder: exact random access by presentation timestamps, and audio.
+"""PyAV (bundled FFmpeg) video decoder: exact random access by presentation timestamps (audio: ``audio.py``).
 
 How a clip is read (``PyAVReader.get_frames``):
 
@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from vidcore.data.decoders.audio import read_audio  # moved to audio.py; importable from here as before
 from vidcore.data.decoders.base import (
     LRUCache,
     VideoReader,
@@ -52,6 +53,8 @@ from vidcore.data.decoders.base import (
     open_binary,
     source_cache_key,
 )
+from vidcore.data.decoders.base import describe_error as _wrap
+from vidcore.data.decoders.base import ffmpeg_errors as _ffmpeg_errors
 from vidcore.data.errors import VideoDecodeError
 
 # Containers whose demuxers give each packet a real presentation timestamp, and which FFmpeg seeks by
@@ -154,16 +157,6 @@ def clear_cache() -> None:
 
 class _Untrusted(Exception):
     """The decoder disagreed with the pts index: switch to sequential mode."""
-
-
-def _wrap(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}"
-
-
-def _ffmpeg_errors() -> tuple[type[BaseException], ...]:
-    import av
-
-    return (av.error.FFmpegError, OSError, EOFError, ValueError, UnicodeDecodeError, MemoryError)
 
 
 def _check_matroska_length(container: Any, stream: Any, pts_list: list[int | None], source: str) -> None:
@@ -636,51 +629,6 @@ class PyAVReader(VideoReader):
                     return
             n += 1
         raise VideoDecodeError(self.source, f"only {n} frames could be decoded, frame {last} was asked for")
-
-
-def read_audio(
-    source: VideoSource, sample_rate: int | None = None, *, mono: bool = True
-) -> tuple[np.ndarray, int]:
-    """Decode the first audio stream of a file to float32 samples in [-1, 1].
-
-    Args:
-        source: path, bytes or binary file object (any container FFmpeg reads: wav, mp4, mkv...).
-        sample_rate: resample to this rate in Hz (None keeps the file's rate).
-        mono: average the channels (returns ``(S,)``); otherwise ``(C, S)``.
-
-    Returns:
-        ``(waveform, sample_rate)``.
-    """
-    import av
-
-    check_path(source)
-    name = describe_source(source)
-    try:
-        container = av.open(open_binary(source), mode="r", metadata_errors="ignore")
-    except _ffmpeg_errors() as exc:
-        raise VideoDecodeError(name, f"cannot open: {_wrap(exc)}") from exc
-    try:
-        if not container.streams.audio:
-            raise VideoDecodeError(name, "no audio stream in the file")
-        stream = container.streams.audio[0]
-        rate = int(sample_rate or stream.codec_context.sample_rate or stream.rate)
-        layout = "mono" if mono else stream.codec_context.layout.name
-        resampler = av.AudioResampler(format="fltp", layout=layout, rate=rate)
-        chunks: list[np.ndarray] = []
-        try:
-            for frame in container.decode(stream):
-                for out in resampler.resample(frame):
-                    chunks.append(out.to_ndarray())
-            for out in resampler.resample(None):
-                chunks.append(out.to_ndarray())
-        except _ffmpeg_errors() as exc:
-            raise VideoDecodeError(name, f"audio decoding failed: {_wrap(exc)}") from exc
-    finally:
-        container.close()
-    channels = 1 if mono else len(stream.codec_context.layout.channels)
-    wave = np.concatenate(chunks, axis=1) if chunks else np.zeros((channels, 0), np.float32)
-    wave = wave.astype(np.float32, copy=False)
-    return (wave[0] if mono else wave), rate
 
 
 __all__ = ["PyAVReader", "StreamIndex", "clear_cache", "read_audio", "stream_index"]
