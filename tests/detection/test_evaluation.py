@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from vidcore.data.errors import AnnotationError
 from vidcore.detection.evaluation import (
@@ -176,8 +177,8 @@ def test_evaluator_equals_rows(mode: str) -> None:
     g = gt(("v,0902", G1, 1), ("v,0902", G2, 2), ("v,0903", G2, 1))
     ev = AVAFrameMAP(g, LM, mode=mode, action_thr=0.05)
     scores = np.array([[0.0, 0.9, 0.01], [0.0, 0.3, 0.8]])  # columns: unused 0, class 1, class 2
-    ev.update(["v,0902"], [np.array([G1, G2])], [scores])
-    ev.update(["v,0903"], [np.array([G2])], [np.array([[0.0, 0.6, 0.7]])])
+    ev.update(img_keys=["v,0902"], boxes=[np.array([G1, G2])], scores=[scores])
+    ev.update(img_keys=["v,0903"], boxes=[np.array([G2])], scores=[torch.tensor([[0.0, 0.6, 0.7]])])
     r = ev.rows()
     assert r.keys == ["v,0902", "v,0902", "v,0902", "v,0903", "v,0903"]
     assert r.labels.tolist() == [1, 1, 2, 1, 2]

@@ -43,7 +43,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -433,6 +433,12 @@ def ava_frame_map(
 # the trainer's evaluator
 
 
+def _numpy(x: Any) -> np.ndarray:
+    if hasattr(x, "detach"):
+        x = x.detach().float().cpu().numpy()
+    return np.asarray(x)
+
+
 def _round_as_text(values: np.ndarray, decimals: int) -> np.ndarray:
     """``float(f"{v:.{decimals}f}")`` element-wise: the exact rounding of a csv round trip."""
     flat = [float(f"{v:.{decimals}f}") for v in values.ravel().tolist()]
@@ -455,6 +461,7 @@ class AVAFrameMAP:
             with ``custom_classes`` pass ``[0, *custom_classes]`` (MMAction2's layout).
         decimals: round boxes and scores as MMAction2's ``results2csv`` does (4) before
             evaluating; ``None`` keeps full precision.
+        detailed: ``compute`` also returns ``per_class`` (the whole :class:`AVAEvalResult`).
     """
 
     def __init__(
@@ -467,8 +474,10 @@ class AVAFrameMAP:
         action_thr: float = 0.002,
         class_ids: Sequence[int] | None = None,
         decimals: int | None = None,
+        detailed: bool = False,
     ) -> None:
         self.gt = gt
+        self.detailed = detailed
         self.label_map = dict(label_map.items())
         self.excluded = list(excluded)
         self.mode: EvalMode = mode
@@ -483,13 +492,19 @@ class AVAFrameMAP:
         self._labels: list[np.ndarray] = []
         self._scores: list[np.ndarray] = []
 
-    def update(self, keys: Sequence[str], boxes: Sequence[np.ndarray], scores: Sequence[np.ndarray]) -> None:
-        """One batch: per keyframe its key ``"video,TTTT"``, normalised ``(P, 4)`` x1y1x2y2 boxes and
-        ``(P, K)`` class scores (sigmoid outputs)."""
-        for key, b, s in zip(keys, boxes, scores):
-            b = np.asarray(b, dtype=np.float64).reshape(-1, 4)
-            s = np.asarray(s, dtype=np.float64)
-            s = s.reshape(b.shape[0], -1)
+    def update(
+        self,
+        *,
+        img_keys: Sequence[str],
+        boxes: Sequence[Any],
+        scores: Sequence[Any],
+        indices: Any = None,
+    ) -> None:
+        """One batch (the keywords of ``AVADetector.forward_eval``): per keyframe its key
+        ``"video,TTTT"``, normalised ``(P, 4)`` x1y1x2y2 boxes and ``(P, K)`` class scores."""
+        for key, b, s in zip(img_keys, boxes, scores):
+            b = _numpy(b).astype(np.float64).reshape(-1, 4)
+            s = _numpy(s).astype(np.float64).reshape(b.shape[0], -1)
             ids = np.arange(s.shape[1]) if self.class_ids is None else self.class_ids
             box_i, col = np.nonzero(s[:, 1:] > self.action_thr)
             col = col + 1  # column 0 is never written (MMAction2's bbox2result)
@@ -510,11 +525,39 @@ class AVAFrameMAP:
             list(self._keys), np.concatenate(self._boxes), np.concatenate(self._labels), np.concatenate(self._scores)
         )
 
-    def compute(self) -> dict[str, float]:
+    def compute(self) -> dict[str, Any]:
+        """``mAP`` and the group means; with ``detailed``, ``per_class`` (the
+        :class:`AVAEvalResult`). Under ``torch.distributed`` the rows of every rank are gathered
+        first."""
         result = self.result()
         out = {"mAP": result.mean_ap}
         out.update({f"mAP_{k}": v for k, v in result.groups.items()})
+        if self.detailed:
+            out["per_class"] = result
         return out
 
     def result(self) -> AVAEvalResult:
-        return evaluate_rows(self.gt, self.rows(), self.label_map, excluded=self.excluded, mode=self.mode)
+        """The full evaluation of the rows gathered so far (all ranks)."""
+        rows = self.rows()
+        try:
+            import torch.distributed as dist
+
+            if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
+                parts: list[Any] = [None] * dist.get_world_size()
+                dist.all_gather_object(parts, rows)
+                rows = AVARows(
+                    [k for p in parts for k in p.keys],
+                    np.concatenate([p.boxes for p in parts]),
+                    np.concatenate([p.labels for p in parts]),
+                    np.concatenate([p.scores for p in parts]),
+                )
+        except ImportError:  # pragma: no cover - torch is optional for the numpy evaluation
+            pass
+        return evaluate_rows(self.gt, rows, self.label_map, excluded=self.excluded, mode=self.mode)
+
+    def write_csv(self, path: str | Path) -> None:
+        """The gathered rows as an AVA results csv (``video_id,TTTT,x1,y1,x2,y2,action_id,score``)."""
+        rows = self.rows()
+        with open(path, "w", encoding="utf-8") as f:
+            for key, box, label, score in zip(rows.keys, rows.boxes.tolist(), rows.labels.tolist(), rows.scores.tolist()):
+                f.write(f"{key},{box[0]:.4f},{box[1]:.4f},{box[2]:.4f},{box[3]:.4f},{label},{score:.6f}\n")

@@ -1,0 +1,1 @@
+"""Detector families (one per module) and the shared RoI head."""

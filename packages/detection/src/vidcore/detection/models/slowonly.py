@@ -1,0 +1,143 @@
+"""SlowOnly Fast R-CNN detectors for AVA (Feichtenhofer et al., ICCV 2019; MMAction2's
+``detection/slowonly`` configs).
+
+The backbone is vidcore-recognition's SlowOnly :class:`ResNet3d` (1x7x7 stem, stages 4-5 inflated
+3x1x1, no temporal striding) with the last stage unstrided (``spatial_strides=(1, 2, 2, 1)``), so
+a 256-pixel clip gives a 16x16 map of 2048 channels (stride 16). The RoI head pools the clip over
+time, RoI-aligns 8x8 per person box on that map, max-pools it and classifies 81 outputs.
+MMAction2's ``backbone.`` keys are ResNet3dSlowOnly's, which the recognition backbone shares.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from vidcore.recognition.models.resnet3d import NonLocalSpec, ResNet3d
+
+from ..detector import AVADetector, convert_mmaction_detector
+from ..meta import AVA21
+from ..registry import register_preset
+from .roi_head import AVARoIHead, BBoxHeadAVA, PoolMode, RoIExtractor3D
+
+__all__ = ["slowonly_ava_backbone", "slowonly_detector"]
+
+#: MMAction2's SlowOnly-NL settings (embedded Gaussian, scaled, sub-sampled, BN after the output).
+SLOWONLY_NL = NonLocalSpec(mode="embedded_gaussian", sub_sample=True, use_scale=True, norm=True)
+
+
+def slowonly_ava_backbone(depth: int = 50, *, non_local: bool = False, base_channels: int = 64) -> ResNet3d:
+    """SlowOnly ResNet (50/101 in MMAction2; 18/34 and a narrower ``base_channels`` for small
+    models) with stride 16 (last stage unstrided); with ``non_local`` the NL blocks of MMAction2's
+    ``slowonly ... r50-nl`` AVA configs (res3 blocks 0, 2; res4 0, 2, 4)."""
+    return ResNet3d(
+        depth,
+        base_channels=base_channels,
+        conv1_kernel=(1, 7, 7),
+        conv1_stride_t=1,
+        pool1_stride_t=1,
+        inflate=(0, 0, 1, 1),
+        spatial_strides=(1, 2, 2, 1),
+        with_pool2=False,
+        non_local=(0, (1, 0, 1, 0), (1, 0, 1, 0, 1, 0), 0) if non_local else (0, 0, 0, 0),
+        non_local_spec=SLOWONLY_NL if non_local else None,
+    )
+
+
+def slowonly_detector(
+    depth: int = 50,
+    num_classes: int = 81,
+    *,
+    non_local: bool = False,
+    temporal_pool_mode: PoolMode = "avg",
+    with_global: bool = False,
+    dropout_ratio: float = 0.5,
+    mlp_head: bool = False,
+    focal_alpha: float = 1.0,
+    focal_gamma: float = 0.0,
+    base_channels: int = 64,
+) -> AVADetector:
+    """A SlowOnly detector (2048 RoI channels for R50/R101, twice that with ``with_global``)."""
+    backbone = slowonly_ava_backbone(depth, non_local=non_local, base_channels=base_channels)
+    channels = backbone.feat_dim * (2 if with_global else 1)
+    head = AVARoIHead(
+        RoIExtractor3D(8, 16, temporal_pool_mode=temporal_pool_mode, with_global=with_global),
+        BBoxHeadAVA(channels, num_classes, dropout_ratio=dropout_ratio, mlp_head=mlp_head,
+                    focal_alpha=focal_alpha, focal_gamma=focal_gamma),
+    )  # fmt: skip
+    return AVADetector(backbone, head)
+
+
+# -- presets ---------------------------------------------------------------------------------------
+
+_CFG = "detection/slowonly/"
+_SLOWONLY = replace(AVA21, convert_mmaction=convert_mmaction_detector)
+
+
+@register_preset(
+    replace(
+        _SLOWONLY,
+        clip_len=4,
+        frame_interval=16,
+        mmaction_config=_CFG + "slowonly_kinetics400-pretrained-r50_8xb16-4x16x1-20e_ava21-rgb.py",
+        notes="SlowOnly-R50 4x16; MMAction2 reports 20.72 frame-mAP on AVA v2.1 (K400 pre-training).",
+    )
+)
+def slowonly_r50_4x16x1_ava21(num_classes: int = 81) -> AVADetector:
+    """SlowOnly-R50, 4 frames 16 apart around the keyframe."""
+    return slowonly_detector(50, num_classes)
+
+
+@register_preset(
+    replace(
+        _SLOWONLY,
+        clip_len=4,
+        frame_interval=16,
+        mmaction_config=_CFG + "slowonly_kinetics700-pretrained-r50_8xb16-4x16x1-20e_ava21-rgb.py",
+        notes="SlowOnly-R50 4x16 from Kinetics-700 pre-training (same network as the K400 one).",
+    )
+)
+def slowonly_r50_k700_4x16x1_ava21(num_classes: int = 81) -> AVADetector:
+    """SlowOnly-R50 4x16 (Kinetics-700 pre-trained weights)."""
+    return slowonly_detector(50, num_classes)
+
+
+@register_preset(
+    replace(
+        _SLOWONLY,
+        clip_len=4,
+        frame_interval=16,
+        mmaction_config=_CFG + "slowonly_kinetics400-pretrained-r50-nl_8xb16-4x16x1-20e_ava21-rgb.py",
+        notes="SlowOnly-R50 with non-local blocks in res3/res4, 4x16.",
+    )
+)
+def slowonly_r50_nl_4x16x1_ava21(num_classes: int = 81) -> AVADetector:
+    """SlowOnly-R50-NL 4x16."""
+    return slowonly_detector(50, num_classes, non_local=True)
+
+
+@register_preset(
+    replace(
+        _SLOWONLY,
+        clip_len=8,
+        frame_interval=8,
+        mmaction_config=_CFG + "slowonly_kinetics400-pretrained-r50-nl_8xb16-8x8x1-20e_ava21-rgb.py",
+        notes="SlowOnly-R50 with non-local blocks in res3/res4, 8x8.",
+    )
+)
+def slowonly_r50_nl_8x8x1_ava21(num_classes: int = 81) -> AVADetector:
+    """SlowOnly-R50-NL 8x8."""
+    return slowonly_detector(50, num_classes, non_local=True)
+
+
+@register_preset(
+    replace(
+        _SLOWONLY,
+        clip_len=8,
+        frame_interval=8,
+        mmaction_config=_CFG + "slowonly_kinetics400-pretrained-r101_8xb16-8x8x1-20e_ava21-rgb.py",
+        notes="SlowOnly-R101 8x8.",
+    )
+)
+def slowonly_r101_8x8x1_ava21(num_classes: int = 81) -> AVADetector:
+    """SlowOnly-R101, 8 frames 8 apart around the keyframe."""
+    return slowonly_detector(101, num_classes)
