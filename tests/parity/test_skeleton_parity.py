@@ -159,3 +159,27 @@ def test_aagcn_with_attention_matches_mmaction(tmp_path: Path) -> None:
 
 
 RESULTS: dict[str, dict[str, float]] = {}
+
+
+def test_rgbposeconv3d_matches_mmaction(tmp_path: Path) -> None:
+    """RGBPoseConv3D: both pathways, both laterals (strided conv and transposed conv), both heads."""
+    require_mmaction()
+    preset = get_preset("rgbposeconv3d_ntu60_xsub")
+    theirs = build_mm_model(preset.mmaction_config)
+    reinit_(theirs, seed=5)
+    sd_mm = save_and_reload_state_dict(theirs, tmp_path / "mm.pth")
+    ours = preset.build().eval()
+    converted = convert_mmaction_checkpoint(tmp_path / "mm.pth", preset.name)
+    assert_all_consumed(sd_mm, converted)
+    strict_load(ours, converted)
+    assert count_params(ours) == count_params(theirs)
+    gen = torch.Generator().manual_seed(9)
+    rgb = torch.randn(2, 1, 3, 4, 64, 64, generator=gen)  # (N, clips, C, T, H, W)
+    heat = torch.rand(2, 1, 17, 16, 16, 16, generator=gen)  # 4x the frames, 1/4 the size
+    with torch.no_grad():
+        ref = theirs({"imgs": rgb.clone(), "heatmap_imgs": heat.clone()}, mode="tensor", stage="head")
+        out = ours(rgb[:, 0], heat[:, 0])
+    for part in ("rgb", "pose"):
+        stats = compare(out[part], ref[part])
+        RESULTS[f"rgbposeconv3d_{part}"] = {**stats, "params": count_params(ours)}
+        print("rgbposeconv3d", part, stats)

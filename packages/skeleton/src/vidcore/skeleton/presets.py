@@ -8,7 +8,7 @@ here, so a family cannot drop out of the registry unnoticed.
 
 from __future__ import annotations
 
-from .models import aagcn, posec3d, stgcn
+from .models import aagcn, posec3d, rgbposeconv3d, stgcn
 
 #: The model modules whose import registers presets.
-FAMILIES = (aagcn, posec3d, stgcn)
+FAMILIES = (aagcn, posec3d, rgbposeconv3d, stgcn)
