@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from .registry import Preset
 
-__all__ = ["AVA21", "AVA22", "CLASSIFIER", "CLASSIFIER_MLP"]
+__all__ = ["AVA21", "AVA22", "CLASSIFIER", "CLASSIFIER_MLP", "SYNTH"]
 
 #: The classification layer's keys (a linear head).
 CLASSIFIER = ("roi_head.bbox_head.fc_cls",)
@@ -30,4 +30,18 @@ AVA22 = Preset(
     num_classes=81,
     classifier=CLASSIFIER,
     label_map="ava_action_list_v2.2_for_activitynet_2019.pbtxt",
+)
+#: The synthetic set of :mod:`vidcore.detection.synth` (4 actions, ids 1..4; 8 fps, 96x128 frames,
+#: keyframes every second from second 1, timestamps from 0).
+SYNTH = Preset(
+    dataset="synth_detection",
+    num_classes=5,
+    classifier=CLASSIFIER,
+    clip_len=8,
+    frame_interval=1,
+    fps=8.0,
+    short_side=96,
+    crop_size=96,
+    train_scale_range=(96, 112),
+    label_map="label_map.pbtxt",
 )

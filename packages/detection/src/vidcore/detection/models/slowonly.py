@@ -15,7 +15,7 @@ from dataclasses import replace
 from vidcore.recognition.models.resnet3d import NonLocalSpec, ResNet3d
 
 from ..detector import AVADetector, convert_mmaction_detector
-from ..meta import AVA21
+from ..meta import AVA21, SYNTH
 from ..registry import register_preset
 from .roi_head import AVARoIHead, BBoxHeadAVA, PoolMode, RoIExtractor3D
 
@@ -141,3 +141,16 @@ def slowonly_r50_nl_8x8x1_ava21(num_classes: int = 81) -> AVADetector:
 def slowonly_r101_8x8x1_ava21(num_classes: int = 81) -> AVADetector:
     """SlowOnly-R101, 8 frames 8 apart around the keyframe."""
     return slowonly_detector(101, num_classes)
+
+
+@register_preset(
+    replace(
+        SYNTH,
+        convert_mmaction=convert_mmaction_detector,
+        notes="A small SlowOnly (ResNet-18 layout, 16 stem channels, 128 RoI channels) for the synthetic "
+        "detection set (vidcore.detection.synth); trained from scratch by the demo.",
+    )
+)
+def slowonly_r18_synth(num_classes: int = 5) -> AVADetector:
+    """SlowOnly-R18 with 16 base channels, 8 frames 1 apart (one second at 8 fps)."""
+    return slowonly_detector(18, num_classes, base_channels=16, dropout_ratio=0.2)
