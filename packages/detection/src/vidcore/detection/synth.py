@@ -73,8 +73,8 @@ def _render_video(rng: np.random.Generator, cfg: SynthDetectionConfig) -> tuple[
                 sw, sh = bw * (1 + 0.3 * s), bh * (1 + 0.3 * s)
             if 4 in acts:
                 gain = 0.55 + 0.45 * (1 if np.sin(2 * np.pi * t / (period / 2) + phase) > 0 else -1)
-            x1, y1 = int(round(x - sw / 2)), int(round(y - sh / 2))
-            x2, y2 = int(round(x + sw / 2)), int(round(y + sh / 2))
+            x1, y1 = round(x - sw / 2), round(y - sh / 2)
+            x2, y2 = round(x + sw / 2), round(y + sh / 2)
             x1, y1, x2, y2 = max(x1, 0), max(y1, 0), min(x2, w), min(y2, h)
             patch = tex[: y2 - y1, : x2 - x1, None] * color[None, None] * gain
             frames[t, y1:y2, x1:x2] = patch
