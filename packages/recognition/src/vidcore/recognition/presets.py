@@ -18,17 +18,20 @@ from .models import (
     slowfast,
     swin,
     tanet,
+    timesformer,
     tin,
     tpn,
     trn,
     tsm,
     tsn,
     uniformer,
+    uniformerv2,
+    videomae,
     x3d,
 )
 
 #: The model modules whose import registers presets.
 FAMILIES = (
-    c3d, csn, mobilenet_v2, mvit, r2plus1d, resnet3d, slowfast, swin, tanet, tin, tpn, trn, tsm, tsn, uniformer,
-    x3d,
+    c3d, csn, mobilenet_v2, mvit, r2plus1d, resnet3d, slowfast, swin, tanet, timesformer, tin, tpn, trn, tsm, tsn,
+    uniformer, uniformerv2, videomae, x3d,
 )  # fmt: skip

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from .attention import MultiheadSelfAttention
-from .conv import ActName, ConvNormAct, make_activation
+from .conv import ActName, ConvNormAct, QuickGELU, make_activation
 from .drop import DropPath, drop_path
 from .init import constant_init, kaiming_init, normal_init, trunc_normal_, trunc_normal_init, xavier_init
 from .mlp import Mlp
-from .nonlocal_block import NonLocalBlock
+from .nonlocal_block import NonLocalBlock, NonLocalSpec
 from .pos_embed import LearnablePositionEmbedding, SinusoidalPositionEmbedding, sinusoid_position_table
+from .transformer import TransformerBlock, drop_path_rates
 
 __all__ = [
     "ActName",
@@ -18,9 +19,13 @@ __all__ = [
     "Mlp",
     "MultiheadSelfAttention",
     "NonLocalBlock",
+    "NonLocalSpec",
+    "QuickGELU",
     "SinusoidalPositionEmbedding",
+    "TransformerBlock",
     "constant_init",
     "drop_path",
+    "drop_path_rates",
     "kaiming_init",
     "make_activation",
     "normal_init",

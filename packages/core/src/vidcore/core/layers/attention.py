@@ -7,6 +7,8 @@ explicitly for inspection.
 
 from __future__ import annotations
 
+from typing import Literal
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -20,9 +22,10 @@ class MultiheadSelfAttention(nn.Module):
     Args:
         dim: token width ``C`` (must be divisible by ``num_heads``).
         num_heads: number of heads; each has width ``C / num_heads``.
-        qkv_bias: bias on the ``qkv`` linear layer. (A bias on keys alone never changes the output:
-            it adds the same value to every logit of a query, so VideoMAE's q/v-only bias loads as
-            ``cat(q_bias, zeros, v_bias)``.)
+        qkv_bias: bias on the ``qkv`` linear layer: True (one ``(3C,)`` bias), False, or ``"qv"``:
+            biases on queries and values only, as parameters ``q_bias`` and ``v_bias`` (BEiT /
+            VideoMAE; a bias on keys never changes the output, it adds the same value to every
+            logit of a query, so it is left out and the parameter count is VideoMAE's).
         attn_drop: dropout on the attention probabilities (training only).
         proj_drop: dropout after the output projection.
         qk_scale: logit scale; default ``head_dim ** -0.5``.
@@ -35,7 +38,7 @@ class MultiheadSelfAttention(nn.Module):
         self,
         dim: int,
         num_heads: int = 8,
-        qkv_bias: bool = False,
+        qkv_bias: bool | Literal["qv"] = False,
         attn_drop: float = 0.0,
         proj_drop: float = 0.0,
         *,
@@ -48,14 +51,26 @@ class MultiheadSelfAttention(nn.Module):
         self.head_dim = dim // num_heads
         self.scale = qk_scale if qk_scale is not None else self.head_dim**-0.5
         self.attn_drop = attn_drop
-        self.qkv = nn.Linear(dim, dim * 3, bias=qkv_bias)
+        if qkv_bias not in (True, False, "qv"):
+            raise ValueError(f"qkv_bias must be True, False or 'qv', got {qkv_bias!r}")
+        self.qkv = nn.Linear(dim, dim * 3, bias=qkv_bias is True)
+        self.q_bias: nn.Parameter | None = None
+        self.v_bias: nn.Parameter | None = None
+        if qkv_bias == "qv":
+            self.q_bias = nn.Parameter(torch.zeros(dim))
+            self.v_bias = nn.Parameter(torch.zeros(dim))
         self.proj = nn.Linear(dim, dim)
         self.proj_drop = nn.Dropout(proj_drop)
 
     def _qkv(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         n, length, _ = x.shape
+        if self.q_bias is not None and self.v_bias is not None:
+            bias = torch.cat((self.q_bias, torch.zeros_like(self.q_bias), self.v_bias))
+            qkv = F.linear(x, self.qkv.weight, bias)
+        else:
+            qkv = self.qkv(x)
         # (N, L, 3C) -> (3, N, heads, L, head_dim)
-        qkv = self.qkv(x).reshape(n, length, 3, self.num_heads, self.head_dim).permute(2, 0, 3, 1, 4)
+        qkv = qkv.reshape(n, length, 3, self.num_heads, self.head_dim).permute(2, 0, 3, 1, 4)
         return qkv[0], qkv[1], qkv[2]
 
     def forward(

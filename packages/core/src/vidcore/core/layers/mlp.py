@@ -19,6 +19,8 @@ class Mlp(nn.Module):
         out_features: output width (default ``in_features``).
         act: activation name (default GELU, exact erf form).
         drop: dropout probability after the activation and after ``fc2``.
+        out_drop: dropout after ``fc2`` when it differs from ``drop`` (CLIP-style MLPs, e.g.
+            UniFormerV2's global blocks, drop only the hidden activations: ``out_drop=0``).
         bias: biases on both linear layers.
 
     Input ``(..., in_features)``, output ``(..., out_features)``.
@@ -32,6 +34,7 @@ class Mlp(nn.Module):
         act: ActName = "gelu",
         drop: float = 0.0,
         bias: bool = True,
+        out_drop: float | None = None,
     ) -> None:
         super().__init__()
         hidden_features = hidden_features or in_features
@@ -40,7 +43,7 @@ class Mlp(nn.Module):
         self.act = make_activation(act)
         self.drop1 = nn.Dropout(drop)
         self.fc2 = nn.Linear(hidden_features, out_features, bias=bias)
-        self.drop2 = nn.Dropout(drop)
+        self.drop2 = nn.Dropout(drop if out_drop is None else out_drop)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.drop2(self.fc2(self.drop1(self.act(self.fc1(x)))))
