@@ -27,6 +27,15 @@ class OptimConfig:
         lr_mult: per-module learning-rate multipliers by parameter-name prefix, e.g.
             ``{"backbone": 0.1}``; the longest matching prefix wins.
         clip_grad_norm: clip the global L2 norm of the gradients to this value (``None``: off).
+        no_decay_keys: parameter-name components that also go to the no-decay group whatever
+            their shape, e.g. ``("pos_embed", "cls_token", "time_embed")`` for ViTs (a name
+            matches when one of its dot-separated parts equals a key).
+        layer_decay: layer-wise learning-rate decay (BEiT / VideoMAE fine-tuning): with ``L``
+            blocks, block ``i`` trains at ``lr * layer_decay ** (L - i)``, parameters registered
+            before the first block (embeddings) at ``lr * layer_decay ** (L + 1)``, everything
+            after the last block (final norm, head) at ``lr``. ``1.0``: off.
+        layer_decay_blocks: attribute name of the ``ModuleList`` holding the blocks
+            (``<prefix>.blocks.<i>.``).
     """
 
     name: Literal["sgd", "adamw"] = "sgd"
@@ -39,6 +48,9 @@ class OptimConfig:
     no_decay_norm_and_bias: bool = True
     lr_mult: dict[str, float] = field(default_factory=dict)
     clip_grad_norm: float | None = None
+    no_decay_keys: tuple[str, ...] = ()
+    layer_decay: float = 1.0
+    layer_decay_blocks: str = "blocks"
 
 
 @dataclass
