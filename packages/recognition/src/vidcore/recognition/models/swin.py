@@ -99,19 +99,23 @@ def relative_position_index_3d(window: Size3) -> Tensor:
     return rel[..., 0] * (2 * wh - 1) * (2 * ww - 1) + rel[..., 1] * (2 * ww - 1) + rel[..., 2]
 
 
+def _shift_regions(size: int, window: int, shift: int, device: torch.device | None) -> Tensor:
+    """Region of each position along one axis before the cyclic shift: 0 for ``[0, size - window)``,
+    1 for ``[size - window, size - shift)``, 2 for the last ``shift``; all 0 without a shift."""
+    i = torch.arange(size, device=device)
+    if shift == 0:
+        return torch.zeros_like(i)
+    return (i >= size - window).long() + (i >= size - shift).long()
+
+
 def shift_window_mask(size: Size3, window: Size3, shift: Size3, device: torch.device | None = None) -> Tensor:
     """The shifted-window attention mask ``(nW, N, N)`` for a padded map of ``size`` (D, H, W):
     0 where query and key come from the same region before the cyclic shift, -100 elsewhere."""
-    region = torch.zeros(1, *size, 1, device=device)
-    label = 0
-    for ds in (slice(-window[0]), slice(-window[0], -shift[0]), slice(-shift[0], None)):
-        for hs in (slice(-window[1]), slice(-window[1], -shift[1]), slice(-shift[1], None)):
-            for ws in (slice(-window[2]), slice(-window[2], -shift[2]), slice(-shift[2], None)):
-                region[:, ds, hs, ws, :] = label
-                label += 1
-    labels = window_partition(region, window).squeeze(-1)  # (nW, N)
+    rd, rh, rw = (_shift_regions(s, w, h, device) for s, w, h in zip(size, window, shift))
+    region = rd[:, None, None] * 9 + rh[None, :, None] * 3 + rw[None, None, :]  # (D, H, W) region ids
+    labels = window_partition(region[None, :, :, :, None], window).squeeze(-1)  # (nW, N)
     same = labels.unsqueeze(1) == labels.unsqueeze(2)  # (nW, N, N)
-    return torch.zeros(same.shape, device=device).masked_fill(~same, -100.0)
+    return (same.float() - 1.0) * 100.0
 
 
 def _fit_window(size: Size3, window: Size3, shift: Size3) -> tuple[Size3, Size3]:
@@ -168,14 +172,22 @@ class WindowAttention3D(MultiheadSelfAttention):
     def forward(self, x: Tensor, mask: Tensor | None = None) -> Tensor:  # type: ignore[override]
         """``x`` ``(B*nW, N, C)``; ``mask`` ``(nW, N, N)`` for shifted windows (windows of each clip
         in raster order), or ``None``."""
-        bw, n, _ = x.shape
+        bw, n, c = x.shape
         bias = self.position_bias(n).unsqueeze(0)  # (1, heads, N, N)
-        if mask is not None:
-            nw = mask.shape[0]
-            bias = bias + mask.unsqueeze(1)  # (nW, heads, N, N)
-            # (nW, heads, N, N) -> (B*nW, heads, N, N); a view for one clip
-            bias = bias.unsqueeze(0).expand(bw // nw, -1, -1, -1, -1).reshape(bw, -1, n, n)
-        return super().forward(x, bias)
+        if mask is None or mask.shape[0] == bw:  # no shift, or the windows of a single clip
+            if mask is not None:
+                bias = bias + mask.unsqueeze(1)  # (nW, heads, N, N)
+            return super().forward(x, bias)
+        nw = mask.shape[0]
+        bias = bias + mask.unsqueeze(1)  # (nW, heads, N, N), shared by the clips of the batch
+        q, k, v = self._qkv(x)  # (B*nW, heads, N, d) each
+        # (B*nW, heads, N, d) -> (B, nW, heads, N, d): the mask broadcasts over the clips
+        q, k, v = (t.reshape(bw // nw, nw, self.num_heads, n, self.head_dim) for t in (q, k, v))
+        out = F.scaled_dot_product_attention(
+            q, k, v, attn_mask=bias, dropout_p=self.attn_drop if self.training else 0.0, scale=self.scale
+        )
+        out = out.reshape(bw, self.num_heads, n, self.head_dim).transpose(1, 2).reshape(bw, n, c)
+        return self.proj_drop(self.proj(out))
 
 
 class SwinBlock3D(nn.Module):
@@ -297,7 +309,7 @@ class SwinStage(nn.Module):
         window, shift = _fit_window(size, self.window_size, self.shift_size)
         mask = None
         if any(s > 0 for s in shift):
-            padded = tuple(-(-s // w) * w for s, w in zip(size, window))
+            padded = tuple((s + w - 1) // w * w for s, w in zip(size, window))  # positive: exports exactly
             mask = shift_window_mask(padded, window, shift, x.device).to(x.dtype)  # type: ignore[arg-type]
         no_shift: Size3 = (0, 0, 0)
         for i, blk in enumerate(self.blocks):
