@@ -57,16 +57,15 @@ class _Clips(Dataset):
         return VideoSample(video=_clip(i), label=i, meta={"index": i})
 
 
-def _collate_and_report(samples: list[VideoSample]) -> dict:
+def _collate_and_report(samples: list[VideoSample]) -> tuple:
     batch = collate_samples(samples)
-    batch["video_was_shared_in_worker"] = batch["video"].is_shared()
-    return batch
+    return batch, batch.video.is_shared()
 
 
 def test_in_a_worker_the_batch_is_built_in_shared_memory() -> None:
     batches = list(DataLoader(_Clips(), batch_size=2, num_workers=1, collate_fn=_collate_and_report))
-    assert [b["video_was_shared_in_worker"] for b in batches] == [True, True]
-    got = torch.cat([b["video"] for b in batches])
+    assert [shared for _, shared in batches] == [True, True]
+    got = torch.cat([b.video for b, _ in batches])
     assert torch.equal(got, torch.stack([_clip(i) for i in range(4)]))
     # in the main process nothing is put in shared memory
     assert not collate_samples([_Clips()[0], _Clips()[1]])["video"].is_shared()

@@ -118,7 +118,7 @@ def test_multi_view_and_multi_label_collate(videos: Path) -> None:
     assert batch["video"].shape == (2, 2, 2, 3, 32, 32) and type(batch["video"]) is torch.Tensor
     assert frame_ids(batch["video"][1, 1]) == [5, 6]
     assert batch["label"].tolist() == [[1, 0, 1, 0], [0, 1, 0, 0]]
-    assert batch["index"].tolist() == [0, 1] and batch["skipped"] == []
+    assert batch["index"].tolist() == [0, 1] and batch.skipped == ()
 
 
 def test_seeded_sampling_is_reproducible(videos: Path) -> None:
@@ -155,7 +155,7 @@ def test_bad_samples_are_skipped_counted_and_named(videos: Path, tmp_path: Path)
     indices, skipped = [], []
     for batch in loader:
         indices += batch["index"].tolist()
-        skipped += batch["skipped"]
+        skipped += list(batch.skipped)
         if "video" in batch:
             assert batch["video"].shape[1:] == (2, 3, 32, 32)
     assert indices == [0, 3]

@@ -46,6 +46,16 @@ def move_to_device(obj: Any, device: torch.device | str, non_blocking: bool = Fa
     return obj
 
 
+def _pin(obj: Any) -> Any:
+    if isinstance(obj, Tensor):
+        return obj.pin_memory() if obj.device.type == "cpu" else obj
+    if isinstance(obj, Mapping):
+        return {k: _pin(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_pin(v) for v in obj]
+    return obj
+
+
 @dataclasses.dataclass(kw_only=True)
 class Batch:
     """Base of every batch: sample indices and the skipped-sample report.
@@ -70,6 +80,12 @@ class Batch:
         }
         return dataclasses.replace(self, **changes)
 
+    def pin_memory(self: B) -> B:
+        """A copy with every CPU tensor field in pinned memory (DataLoader ``pin_memory=True``
+        calls this on custom batch types)."""
+        changes = {f.name: _pin(getattr(self, f.name)) for f in dataclasses.fields(self) if f.name != "skipped"}
+        return dataclasses.replace(self, **changes)
+
     def __len__(self) -> int:
         """Number of samples (the first dimension of the first tensor field)."""
         for f in dataclasses.fields(self):
@@ -89,6 +105,9 @@ class Batch:
 
     def get(self, key: str, default: Any = None) -> Any:
         return getattr(self, key) if key in self else default
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self.keys()))
 
     def keys(self) -> Iterator[str]:
         return (n for n in self._field_names() if getattr(self, n) is not None)

@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from vidcore.core.batch import Batch
+
 Label = int | tuple[int, ...] | torch.Tensor
 """A class index, a tuple of class indices (multi-label), or a float target vector (soft/multi-hot)."""
 
@@ -67,3 +69,76 @@ class AudioSample:
     label: Label = -1
     sample_rate: int | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+
+
+# ----------------------------------------------------------------------------------- batches
+# What ``collate_samples`` gives the trainer: typed batches on vidcore-core's ``Batch`` base
+# (``index``, ``skipped``, ``to(device)``; field access by name kept for dictionary-style code).
+
+
+@dataclass(kw_only=True)
+class VideoBatch(Batch):
+    """A batch of :class:`VideoSample`.
+
+    Attributes:
+        video: uint8 ``(N, T, C, H, W)``, or ``(N, V, T, C, H, W)`` with ``V`` views per sample;
+            ``None`` when every sample of the batch was skipped.
+        label: int64 ``(N,)`` class indices, or stacked float targets ``(N, K)``.
+        meta: one dict per sample (source file, frame indices, ...).
+        boxes, box_labels, keypoints, keypoint_score: per-sample tensors (their counts differ), when
+            the samples carry them.
+        proposals: per-sample person proposals (AVA) as ``tv_tensors.BoundingBoxes`` in XYXY pixels
+            of the transformed frames, when the dataset gives them.
+    """
+
+    video: torch.Tensor | None = None
+    label: Any = None
+    meta: list[dict[str, Any]] = field(default_factory=list)
+    boxes: list[torch.Tensor] | None = None
+    box_labels: list[torch.Tensor] | None = None
+    keypoints: list[torch.Tensor] | None = None
+    keypoint_score: list[torch.Tensor] | None = None
+    proposals: list[torch.Tensor] | None = None
+
+
+@dataclass(kw_only=True)
+class PoseBatch(Batch):
+    """A batch of :class:`PoseSample`: ``keypoint`` stacked ``(N, M, T, V, C)`` when every sample
+    has the same shape (else a list), ``keypoint_score``, ``label`` int64 ``(N,)``, ``img_shape``."""
+
+    keypoint: Any = None
+    keypoint_score: Any = None
+    label: Any = None
+    img_shape: list[tuple[int, int]] = field(default_factory=list)
+    meta: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(kw_only=True)
+class AudioBatch(Batch):
+    """A batch of :class:`AudioSample`: ``audio`` stacked when shapes agree, ``label``,
+    ``sample_rate`` per sample."""
+
+    audio: Any = None
+    label: Any = None
+    sample_rate: list[int] = field(default_factory=list)
+    meta: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(kw_only=True)
+class FieldsBatch(Batch):
+    """A batch of samples of any other dataclass type: each field collated by name in ``fields``
+    (also reachable as ``batch["name"]``)."""
+
+    fields: dict[str, Any] = field(default_factory=dict)
+    meta: list[dict[str, Any]] = field(default_factory=list)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.fields or super().__contains__(key)
+
+    def __getitem__(self, key: str) -> Any:
+        if key in self.fields:
+            return self.fields[key]
+        return super().__getitem__(key)
+
+    def keys(self) -> Any:
+        return iter([*super().keys(), *self.fields])

@@ -8,6 +8,7 @@ in an ``nn.Sequential``, so their keys become ``g.0.conv.*`` and ``phi.0.conv.*`
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 import torch
@@ -140,3 +141,36 @@ class NonLocalBlock(nn.Module):
         # contiguous: conv_out then runs the same kernel as MMCV (a strided input changes float32 rounding)
         y = y.transpose(1, 2).contiguous().reshape(n, self.inter_channels, *x.shape[2:])  # (N, C', *spatial)
         return x + self.conv_out(y)
+
+
+@dataclass(frozen=True)
+class NonLocalSpec:
+    """Settings of the non-local blocks a backbone inserts after chosen residual blocks (one
+    object instead of four loose arguments; I3D, SlowOnly and TSM all take it).
+
+    ``mode``: pairwise function ("embedded_gaussian", "dot_product", "gaussian"); ``sub_sample``:
+    max-pool 1x2x2 on the key/value paths; ``use_scale``: divide the embedded-gaussian logits by
+    sqrt(inter_channels) (MMAction2's I3D-NL and TSM-NL configs use False, its SlowOnly-NL configs
+    True); ``norm``: BatchNorm after the output projection (all three); ``reduction``: inner width
+    ``channels // reduction``.
+    """
+
+    mode: Literal["embedded_gaussian", "dot_product", "gaussian"] = "embedded_gaussian"
+    sub_sample: bool = True
+    use_scale: bool = False
+    norm: bool = True
+    reduction: int = 2
+
+    def build(self, channels: int, dims: Literal[1, 2, 3] = 3) -> NonLocalBlock:
+        """A :class:`NonLocalBlock` over ``channels`` with these settings."""
+        return NonLocalBlock(channels, **self.block_kwargs(), dims=dims)
+
+    def block_kwargs(self) -> dict[str, object]:
+        """The :class:`NonLocalBlock` keyword arguments these settings stand for (without ``dims``)."""
+        return {
+            "reduction": self.reduction,
+            "mode": self.mode,
+            "sub_sample": self.sub_sample,
+            "use_scale": self.use_scale,
+            "norm": "bn" if self.norm else None,
+        }

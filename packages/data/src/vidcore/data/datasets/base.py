@@ -2,8 +2,8 @@
 
 A bad sample never kills an epoch by default. ``__getitem__`` catches ``DataError`` (every decoder
 and annotation error derives from it) and ``OSError``, and returns a ``SkippedSample`` marker that
-names the sample and the cause; ``collate_samples`` drops the markers and lists them under
-``batch["skipped"]`` (the trainer prints them at the end of the epoch). Each dataset also counts
+names the sample and the cause; ``collate_samples`` drops the markers and lists them in
+``batch.skipped`` (the trainer prints them at the end of the epoch). Each dataset also counts
 its skips (``num_skipped``), across DataLoader worker processes, for use without a trainer.
 ``on_error="raise"`` re-raises instead, for strict runs.
 """
@@ -22,8 +22,17 @@ import numpy as np
 import torch
 from torch.utils.data import get_worker_info
 
+from vidcore.core.batch import Batch
 from vidcore.data.errors import DataError
-from vidcore.data.types import AudioSample, PoseSample, VideoSample
+from vidcore.data.types import (
+    AudioBatch,
+    AudioSample,
+    FieldsBatch,
+    PoseBatch,
+    PoseSample,
+    VideoBatch,
+    VideoSample,
+)
 
 OnError = Literal["skip", "raise"]
 Transform = Callable[[Any], Any]
@@ -244,31 +253,35 @@ def _collate_labels(labels: list[Any]) -> Any:
     return _stack_or_list(labels)
 
 
-def collate_samples(samples: Sequence[Any]) -> dict[str, Any]:
-    """Collate typed samples into a batch dict; ``SkippedSample`` markers are dropped and listed
-    (as strings) under ``"skipped"``.
+def collate_samples(samples: Sequence[Any]) -> Batch:
+    """Collate typed samples into a typed batch (:class:`~vidcore.data.types.VideoBatch`,
+    :class:`~vidcore.data.types.PoseBatch`, :class:`~vidcore.data.types.AudioBatch`, or
+    :class:`~vidcore.data.types.FieldsBatch` for other dataclasses). ``SkippedSample`` markers are
+    dropped and listed (as strings) in ``batch.skipped``.
 
-    Batch keys: ``"index"`` int64 ``(N,)`` dataset indices; ``"label"`` int64 ``(N,)`` (or stacked
-    float targets); ``"meta"`` list of dicts; ``"skipped"`` list of str. Per sample type:
+    Every batch has ``index`` int64 ``(N,)`` dataset indices, ``meta`` (one dict per sample) and
+    ``skipped``. Per sample type:
 
-    - ``VideoSample``: ``"video"`` uint8 ``(N, T, C, H, W)``, or ``(N, V, T, C, H, W)`` when
-      ``meta["num_views"] = V > 1``; ``"boxes"``, ``"box_labels"``, ``"keypoints"``,
-      ``"keypoint_score"`` as lists of per-sample tensors (counts differ) when present.
-    - ``PoseSample``: ``"keypoint"`` (stacked when every sample has the same shape, else a list),
-      ``"keypoint_score"``, ``"img_shape"``.
-    - ``AudioSample``: ``"audio"`` stacked when shapes agree; ``"sample_rate"``.
-    - any other dataclass with ``meta``: each field collated with the same stack-or-list rule.
+    - ``VideoSample``: ``video`` uint8 ``(N, T, C, H, W)``, or ``(N, V, T, C, H, W)`` when
+      ``meta["num_views"] = V > 1``; ``label``; ``boxes``, ``box_labels``, ``keypoints``,
+      ``keypoint_score`` as lists of per-sample tensors (counts differ) when present; AVA person
+      proposals (``meta["proposals"]``) as ``proposals``, a list of ``tv_tensors.BoundingBoxes``.
+    - ``PoseSample``: ``keypoint`` (stacked when every sample has the same shape, else a list),
+      ``keypoint_score``, ``img_shape``.
+    - ``AudioSample``: ``audio`` stacked when shapes agree; ``sample_rate``.
+    - any other dataclass with ``meta``: each field collated with the same stack-or-list rule
+      into ``FieldsBatch.fields``.
 
-    A batch whose samples were all skipped has only ``"index"`` (empty), ``"meta"`` and ``"skipped"``.
+    A batch whose samples were all skipped is empty (``len(batch) == 0``, data fields ``None``).
     """
     kept = [s for s in samples if not isinstance(s, SkippedSample)]
-    batch: dict[str, Any] = {
-        "skipped": [str(s) for s in samples if isinstance(s, SkippedSample)],
+    common: dict[str, Any] = {
+        "skipped": tuple(str(s) for s in samples if isinstance(s, SkippedSample)),
         "index": torch.tensor([int(s.meta.get("index", -1)) for s in kept], dtype=torch.int64),
         "meta": [s.meta for s in kept],
     }
     if not kept:
-        return batch
+        return VideoBatch(**common)
     first = kept[0]
     if isinstance(first, VideoSample):
         videos = [_plain(s.video) for s in kept]
@@ -277,32 +290,49 @@ def collate_samples(samples: Sequence[Any]) -> dict[str, Any]:
         if views > 1:
             n, vt = video.shape[:2]
             video = video.reshape(n, views, vt // views, *video.shape[2:])  # (N, V, T, C, H, W)
-        batch["video"] = video
-        batch["label"] = _collate_labels([s.label for s in kept])
+        extra: dict[str, Any] = {}
         for key in ("boxes", "box_labels", "keypoints", "keypoint_score"):
             values = [getattr(s, key) for s in kept]
             if any(v is not None for v in values):
-                batch[key] = [_plain(v) for v in values]
-        return batch
+                extra[key] = [_plain(v) for v in values]
+        if any(s.meta.get("proposals") is not None for s in kept):
+            extra["proposals"] = [_proposals(s, video.shape[-2:]) for s in kept]
+        return VideoBatch(video=video, label=_collate_labels([s.label for s in kept]), **extra, **common)
     if isinstance(first, PoseSample):
-        batch["keypoint"] = _stack_or_list([s.keypoint for s in kept])
-        if first.keypoint_score is not None:
-            batch["keypoint_score"] = _stack_or_list([s.keypoint_score for s in kept])
-        batch["label"] = _collate_labels([s.label for s in kept])
-        batch["img_shape"] = [s.img_shape for s in kept]
-        return batch
+        return PoseBatch(
+            keypoint=_stack_or_list([s.keypoint for s in kept]),
+            keypoint_score=(
+                _stack_or_list([s.keypoint_score for s in kept]) if first.keypoint_score is not None else None
+            ),
+            label=_collate_labels([s.label for s in kept]),
+            img_shape=[s.img_shape for s in kept],
+            **common,
+        )
     if isinstance(first, AudioSample):
-        batch["audio"] = _stack_or_list([s.audio for s in kept])
-        batch["label"] = _collate_labels([s.label for s in kept])
-        batch["sample_rate"] = [s.sample_rate for s in kept]
-        return batch
+        return AudioBatch(
+            audio=_stack_or_list([s.audio for s in kept]),
+            label=_collate_labels([s.label for s in kept]),
+            sample_rate=[s.sample_rate for s in kept],
+            **common,
+        )
     import dataclasses
 
     if dataclasses.is_dataclass(first):
+        fields: dict[str, Any] = {}
         for f in dataclasses.fields(first):
             if f.name == "meta":
                 continue
             values = [getattr(s, f.name) for s in kept]
-            batch[f.name] = _collate_labels(values) if f.name == "label" else _stack_or_list(values)
-        return batch
+            fields[f.name] = _collate_labels(values) if f.name == "label" else _stack_or_list(values)
+        return FieldsBatch(fields=fields, **common)
     raise TypeError(f"collate_samples cannot collate {type(first).__name__}")
+
+
+def _proposals(sample: Any, canvas: Any) -> Any:
+    """A sample's ``meta["proposals"]`` ``(P, 4)`` XYXY pixels as ``tv_tensors.BoundingBoxes``
+    on the frames' canvas (an empty ``(0, 4)`` box set when it has none)."""
+    from torchvision import tv_tensors
+
+    props = sample.meta.get("proposals")
+    boxes = torch.zeros((0, 4)) if props is None else torch.as_tensor(props, dtype=torch.float32).reshape(-1, 4)
+    return tv_tensors.BoundingBoxes(boxes, format="XYXY", canvas_size=(int(canvas[0]), int(canvas[1])))

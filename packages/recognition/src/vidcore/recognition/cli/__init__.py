@@ -24,7 +24,7 @@ VERBS: dict[str, str] = {
 
 EPILOG = """examples:
   vidcore-recognition models
-  vidcore-recognition models --filter tsm --params
+  vidcore-recognition models --filter tsm --no-params
   vidcore-recognition convert mmaction tsm_r50_k400.pth tsm_r50_k400_vidcore.pth --preset tsm_r50_1x1x8_kinetics400
   vidcore-recognition train my_exp.py --set data.root=/data trainer.max_epochs=20
   vidcore-recognition test my_exp.py work_dirs/my_exp/best.pth

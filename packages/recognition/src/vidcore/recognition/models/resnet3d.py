@@ -19,13 +19,16 @@ Input ``(N, C, T, H, W)`` float; output the features of the stages named by ``ou
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
+from functools import partial
 from typing import Literal
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.utils.checkpoint import checkpoint
+
+from vidcore.core.layers import ConvNormAct, NonLocalSpec
 
 from ..meta import K400_3D
 from ..recognizer import Recognizer
@@ -59,12 +62,11 @@ def _triple(v: int | Sequence[int]) -> Triple:
     return t  # type: ignore[return-value]
 
 
-class ConvBnAct3d(nn.Module):
-    """Convolution, optional BatchNorm3d, optional ReLU (MMCV ``ConvModule`` layout).
-
-    Submodules ``conv`` and ``bn`` carry the parameters, as in MMCV, so state-dict keys match.
-    ``conv_layer`` builds the convolution from ``(in, out, kernel_size, stride=, padding=,
-    dilation=, groups=, bias=)``; it defaults to ``nn.Conv3d`` (R(2+1)D passes its factorised conv).
+class ConvBnAct3d(ConvNormAct):
+    """:class:`vidcore.core.layers.ConvNormAct` in 3D with this family's defaults: the arguments
+    it takes as booleans (``norm``, ``act``), ints expanded to triples (so a ``conv_layer`` such
+    as R(2+1)D's factorised conv always sees 3-tuples). Submodules ``conv``, ``bn`` (MMCV's names,
+    so state-dict keys match), ``activate``.
     """
 
     def __init__(
@@ -83,57 +85,20 @@ class ConvBnAct3d(nn.Module):
         act: bool = True,
         conv_layer: ConvLayer = nn.Conv3d,
     ) -> None:
-        super().__init__()
-        self.conv = conv_layer(
+        super().__init__(
             in_channels,
             out_channels,
             _triple(kernel_size),
-            stride=_triple(stride),
-            padding=_triple(padding),
+            _triple(stride),
+            _triple(padding),
+            dims=3,
             dilation=_triple(dilation),
             groups=groups,
             bias=bias,
-        )
-        self.bn = nn.BatchNorm3d(out_channels, eps=norm_eps) if norm else None
-        self.act = nn.ReLU(inplace=True) if act else None
-
-    def forward(self, x: Tensor) -> Tensor:
-        x = self.conv(x)
-        if self.bn is not None:
-            x = self.bn(x)
-        if self.act is not None:
-            x = self.act(x)
-        return x
-
-
-@dataclass(frozen=True)
-class NonLocalSpec:
-    """Settings of the non-local blocks (Wang et al., CVPR 2018) inserted after residual blocks.
-
-    ``mode``: pairwise function ("embedded_gaussian", "dot_product", "gaussian"); ``sub_sample``:
-    max-pool 1x2x2 on the key/value paths; ``use_scale``: divide the embedded-gaussian logits by
-    sqrt(inter_channels) (MMAction2's I3D-NL configs use False, its SlowOnly-NL configs True);
-    ``norm``: BatchNorm after the output projection (both configs).
-    """
-
-    mode: Literal["embedded_gaussian", "dot_product", "gaussian"] = "embedded_gaussian"
-    sub_sample: bool = True
-    use_scale: bool = False
-    norm: bool = True
-    reduction: int = 2
-
-    def build(self, channels: int) -> nn.Module:
-        """A :class:`vidcore.core.layers.NonLocalBlock` over ``channels`` (BN after ``conv_out``)."""
-        from vidcore.core.layers import NonLocalBlock
-
-        return NonLocalBlock(
-            channels,
-            dims=3,
-            reduction=self.reduction,
-            mode=self.mode,
-            sub_sample=self.sub_sample,
-            use_scale=self.use_scale,
-            norm="bn" if self.norm else None,
+            conv_layer=conv_layer,
+            norm_layer=nn.BatchNorm3d if norm else None,
+            act_layer=partial(nn.ReLU, inplace=True) if act else None,
+            norm_eps=norm_eps,
         )
 
 

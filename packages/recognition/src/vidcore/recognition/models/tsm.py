@@ -21,7 +21,7 @@ import torch
 from torch import Tensor, nn
 
 from vidcore.core.checkpoint import remap_keys
-from vidcore.core.layers import NonLocalBlock
+from vidcore.core.layers import NonLocalBlock, NonLocalSpec
 
 from ..meta import K400_2D, STHV2_2D
 from ..recognizer import IMAGENET_MEAN_255, IMAGENET_STD_255, Recognizer
@@ -40,7 +40,6 @@ __all__ = [
     "tsm_resnet",
 ]
 
-NonLocalMode = Literal["embedded_gaussian", "dot_product", "gaussian"]
 
 
 def temporal_shift(x: Tensor, num_segments: int, shift_div: int = 8) -> Tensor:
@@ -101,8 +100,8 @@ class SegmentNonLocal(NonLocalBlock):
     """A 3D non-local block on frame features: ``(B*T, C, H, W)`` is regrouped to
     ``(B, C, T, H, W)``, passed through the block and flattened back."""
 
-    def __init__(self, in_channels: int, num_segments: int, **kwargs: Any) -> None:
-        super().__init__(in_channels, dims=3, **kwargs)
+    def __init__(self, in_channels: int, num_segments: int, spec: NonLocalSpec | None = None) -> None:
+        super().__init__(in_channels, dims=3, **(spec or NonLocalSpec()).block_kwargs())  # type: ignore[arg-type]
         self.num_segments = num_segments
 
     def forward(self, x: Tensor) -> Tensor:
@@ -127,8 +126,8 @@ class ResNetTSM(ResNet):
         temporal_pool: max-pool time by 2 before ``layer2`` (then stages 2-4 see ``T/2`` frames).
         non_local: per stage, per block, 1 to append a non-local block (e.g.
             ``((0,0,0), (1,0,1,0), (1,0,1,0,1,0), (0,0,0))``); None for none.
-        non_local_mode, non_local_sub_sample, non_local_use_scale, non_local_norm: non-local block
-            settings (MMAction2's TSM-NL configs: sub-sample, no scale, BatchNorm after ``conv_out``).
+        non_local_spec: the non-local blocks' settings (default: MMAction2's TSM-NL configs,
+            embedded gaussian, sub-sampled, no scale, BatchNorm after ``conv_out``).
         in_channels, frozen_stages, norm_eval, partial_bn: as :class:`ResNet`.
 
     MMAction2 gives its non-local wrappers the full ``T`` even after temporal pooling (which breaks
@@ -146,10 +145,7 @@ class ResNetTSM(ResNet):
         is_shift: bool = True,
         temporal_pool: bool = False,
         non_local: Sequence[Sequence[int]] | None = None,
-        non_local_mode: NonLocalMode = "embedded_gaussian",
-        non_local_sub_sample: bool = True,
-        non_local_use_scale: bool = False,
-        non_local_norm: Literal["bn"] | None = "bn",
+        non_local_spec: NonLocalSpec | None = None,
         in_channels: int = 3,
         frozen_stages: int = -1,
         norm_eval: bool = False,
@@ -179,6 +175,7 @@ class ResNetTSM(ResNet):
                     if j % shift_every == 0:
                         block.set_temporal(TemporalShift(t, shift_div), place)
         if non_local is not None:
+            spec = non_local_spec or NonLocalSpec()
             if len(non_local) != len(stages):
                 raise ValueError(f"non_local needs one entry per stage ({len(stages)}), got {len(non_local)}")
             for stage, flags, t in zip(stages, non_local, stage_segments):
@@ -186,14 +183,7 @@ class ResNetTSM(ResNet):
                     raise ValueError(f"non_local flags {tuple(flags)} do not match a stage of {len(stage)} blocks")
                 for block, flag in zip(stage, flags):
                     if flag:
-                        block.non_local = SegmentNonLocal(
-                            block_out_channels(block),
-                            t,
-                            mode=non_local_mode,
-                            sub_sample=non_local_sub_sample,
-                            use_scale=non_local_use_scale,
-                            norm=non_local_norm,
-                        )
+                        block.non_local = SegmentNonLocal(block_out_channels(block), t, spec)
 
 
 class TSMHead(TSNHead):
@@ -257,7 +247,7 @@ def tsm_resnet(
     shift_place: Literal["blockres", "block"] = "blockres",
     temporal_pool: bool = False,
     non_local: Sequence[Sequence[int]] | None = None,
-    non_local_mode: NonLocalMode = "embedded_gaussian",
+    non_local_spec: NonLocalSpec | None = None,
     dropout: float = 0.5,
     mean: Sequence[float] = IMAGENET_MEAN_255,
     std: Sequence[float] = IMAGENET_STD_255,
@@ -272,7 +262,7 @@ def tsm_resnet(
         shift_place=shift_place,
         temporal_pool=temporal_pool,
         non_local=non_local,
-        non_local_mode=non_local_mode,
+        non_local_spec=non_local_spec,
         norm_eval=norm_eval,
         frozen_stages=frozen_stages,
     )
@@ -334,7 +324,7 @@ def tsm_r50_1x1x16_kinetics400(num_classes: int = 400) -> Recognizer:
     )
 )
 def tsm_r50_nl_embedded_gaussian_1x1x8_kinetics400(num_classes: int = 400) -> Recognizer:
-    return tsm_resnet(50, num_classes=num_classes, non_local=_NL_R50, non_local_mode="embedded_gaussian")
+    return tsm_resnet(50, num_classes=num_classes, non_local=_NL_R50, non_local_spec=NonLocalSpec("embedded_gaussian"))
 
 
 @register_preset(
@@ -344,7 +334,7 @@ def tsm_r50_nl_embedded_gaussian_1x1x8_kinetics400(num_classes: int = 400) -> Re
     )
 )
 def tsm_r50_nl_dot_product_1x1x8_kinetics400(num_classes: int = 400) -> Recognizer:
-    return tsm_resnet(50, num_classes=num_classes, non_local=_NL_R50, non_local_mode="dot_product")
+    return tsm_resnet(50, num_classes=num_classes, non_local=_NL_R50, non_local_spec=NonLocalSpec("dot_product"))
 
 
 @register_preset(
@@ -354,7 +344,7 @@ def tsm_r50_nl_dot_product_1x1x8_kinetics400(num_classes: int = 400) -> Recogniz
     )
 )
 def tsm_r50_nl_gaussian_1x1x8_kinetics400(num_classes: int = 400) -> Recognizer:
-    return tsm_resnet(50, num_classes=num_classes, non_local=_NL_R50, non_local_mode="gaussian")
+    return tsm_resnet(50, num_classes=num_classes, non_local=_NL_R50, non_local_spec=NonLocalSpec("gaussian"))
 
 
 @register_preset(
