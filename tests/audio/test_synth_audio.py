@@ -62,6 +62,8 @@ def test_render_av_dataset(tmp_path: Path) -> None:
     assert (out / "label_map.txt").read_text().split() == names
     train = (out / "train.txt").read_text().split("\n")[:-1]
     assert len(train) == 4 and train[1] == "videos/move_left_falling_chirp/move_left_falling_chirp_0000.mp4 1"
+    flips = json.loads((out / "flip_label_map.json").read_text())
+    assert flips == {"0": 2, "1": 3, "2": 0, "3": 1}  # left <-> right, the sound kept
     meta = json.loads((out / "av_classes.json").read_text())
     assert meta["classes"][3] == {"name": "move_right_falling_chirp", "motion": "move_right", "sound": "falling_chirp"}
 

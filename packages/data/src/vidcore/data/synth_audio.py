@@ -12,7 +12,8 @@ model 25%, and only both together can reach 100% (late fusion of their scores).
     render_av_dataset("av_data", SynthConfig(videos_per_class=30), AVSynthConfig())
 
 writes ``av_data/videos/<class>/<class>_NNNN.mp4`` (H.264 + AAC), ``label_map.txt``, ``train.txt``,
-``val.txt`` (MMAction2 video lists) and ``av_classes.json`` (each class's motion and sound).
+``val.txt`` (MMAction2 video lists), ``av_classes.json`` (each class's motion and sound) and
+``flip_label_map.json`` (the classes a horizontal flip swaps: mirrored motion, same sound).
 
 Sound patterns (``SOUNDS``), each 40-75% of the clip long, at a random start, pitch and level:
 
@@ -42,7 +43,7 @@ import numpy as np
 from scipy.signal import butter, sosfilt
 
 from vidcore.data.synth import CLASSES as MOTIONS
-from vidcore.data.synth import SynthConfig, render_video, split_of
+from vidcore.data.synth import HFLIP_SWAP, SynthConfig, render_video, split_of
 
 __all__ = [
     "SOUNDS",
@@ -264,6 +265,10 @@ def render_av_dataset(
         "audio": asdict(audio),
     }
     (out / "av_classes.json").write_text(json.dumps(meta, indent=1) + "\n")
+    # a horizontal flip mirrors the motion and keeps the sound
+    index = {(m, s): i for i, (_, m, s) in enumerate(classes)}
+    flips = {i: index[(HFLIP_SWAP[m], s)] for i, (_, m, s) in enumerate(classes) if (HFLIP_SWAP.get(m), s) in index}
+    (out / "flip_label_map.json").write_text(json.dumps(flips, indent=1) + "\n")
     return out
 
 

@@ -59,7 +59,7 @@ def tsn_r18_64x1x1_kinetics400_audio_feature(num_classes: int = 400) -> AudioRec
     replace(
         SYNTH_AV,
         convert_mmaction=convert_mmaction_tsn_audio,
-        notes="The synthetic audio-visual demo (`vidcore-audio demo`): TSN-R18 on 24-frame clips, 3 test clips.",
+        notes="The synthetic audio-visual demo (`vidcore-audio demo`): TSN-R18 on 64 x 40 log-mel clips (24 video frames), 3 test clips.",
     )
 )
 def tsn_r18_synth_av(num_classes: int = 8) -> AudioRecognizer:

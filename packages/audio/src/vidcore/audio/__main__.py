@@ -1,0 +1,5 @@
+import sys
+
+from vidcore.audio.cli import main
+
+sys.exit(main())
