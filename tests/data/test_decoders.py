@@ -28,7 +28,9 @@ FIXTURES = (
     "data/rawvideo_dataset/part_0.mp4",
     "data/rawvideo_dataset/part_1.mp4",
 )
-GENERATED = ("long_gop", "cut", "short_gop", "mkv", "avi", "vfr")
+GENERATED = ("long_gop", "cut", "short_gop", "mkv", "avi", "vfr", "open_gop", "h264_10bit") + (
+    ("hevc_cra",) if "libx265" in __import__("av").codecs_available else ()
+)
 
 
 def probe_indices(n: int, seed: int = 0) -> np.ndarray:

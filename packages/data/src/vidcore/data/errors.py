@@ -54,3 +54,20 @@ class VideoDecodeError(DataError):
         self.path = None if path is None else str(path)
         self.cause = cause
         super().__init__(f"{self.path or '<video>'}: {cause}")
+
+
+class FrameTooLargeError(VideoDecodeError):
+    """A video or image whose frame size is above the reader's pixel limit (``max_pixels``).
+
+    Raised from the stream header, before any frame of that size is allocated. ``width``,
+    ``height`` and ``limit`` are in pixels.
+    """
+
+    def __init__(self, path: str | PathLike[str] | None, width: int, height: int, limit: int) -> None:
+        self.width, self.height, self.limit = int(width), int(height), int(limit)
+        super().__init__(
+            path,
+            f"frame size {self.width}x{self.height} ({self.width * self.height / 1e6:.1f} megapixels) is above "
+            f"the limit of {self.limit} pixels (8K UHD, 7680x4320, is {7680 * 4320}); if the file is genuine, "
+            "open it with a larger max_pixels",
+        )

@@ -8,7 +8,13 @@ takes the first backend that is installed and exact for this file:
 - "torchcodec" (exact seek mode), for files in timestamp mode whose frame count it gives equal to
   PyAV's (see ``torchcodec_backend``);
 - "decord", when the file passes ``decord_backend.exactness_from_index`` (no edit list, pts from 0,
-  constant rate, consistent counts; otherwise skipped).
+  constant rate, consistent counts, closed GOPs, 8-bit yuv420p, no display matrix; otherwise skipped).
+
+Every backend gives frames in display orientation by default: a display matrix (phone videos:
+rotated, sometimes mirrored) is applied as players apply it, and ``height``/``width`` are the
+shown size; ``rotate=False`` keeps the stored orientation. ``reader.rotation``/``reader.mirrored``
+report the matrix. Frames above ``max_pixels`` (default 8K UHD) are refused from the stream
+header with ``FrameTooLargeError`` before anything of that size is allocated.
 
 PyAV comes first because it is the fastest here once it skips unwanted non-reference frames.
 benchmarks/results/decode-2026-11-22.json (2 cores; train clips, opened per clip, methods taking
@@ -29,7 +35,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from vidcore.data.decoders.audio import read_audio
-from vidcore.data.decoders.base import VideoReader, VideoSource, describe_source
+from vidcore.data.decoders.base import MAX_PIXELS, VideoReader, VideoSource, describe_source
 from vidcore.data.decoders.decord_backend import (
     DecordReader,
     decord_available,
@@ -61,6 +67,8 @@ def open_video(
     backend: str = "auto",
     num_threads: int = 1,
     auto_order: Sequence[str] | None = None,
+    rotate: bool = True,
+    max_pixels: int | None = MAX_PIXELS,
 ) -> VideoReader:
     """Open a video (path, bytes or binary file object) or a rawframe folder for random access.
 
@@ -70,9 +78,14 @@ def open_video(
             exact), "torchcodec" or "rawframes".
         num_threads: decoding threads.
         auto_order: backends "auto" tries, first exact one wins (default ``AUTO_ORDER``).
+        rotate: frames in display orientation (the display matrix applied; EXIF orientation for
+            rawframe images); False keeps the stored orientation.
+        max_pixels: the largest frame accepted, in pixels (default ``MAX_PIXELS``, 8K UHD); None
+            for no limit.
 
     Raises:
-        VideoDecodeError: missing, empty, truncated or non-video file (naming the file and cause).
+        VideoDecodeError: missing, empty, truncated or non-video file (naming the file and cause);
+            ``FrameTooLargeError`` (a subclass) for frames above ``max_pixels``.
         ImportError: an explicitly requested optional backend is not installed.
     """
     if backend not in BACKENDS:
@@ -81,22 +94,25 @@ def open_video(
     if backend == "rawframes" or (backend == "auto" and is_path and Path(source).is_dir()):
         if not is_path:
             raise VideoDecodeError(describe_source(source), "rawframes need a folder path")
-        return RawFrameReader(source)
+        return RawFrameReader(source, rotate=rotate, max_pixels=max_pixels)
     if backend == "pyav":
-        return PyAVReader(source, num_threads=num_threads)
+        return PyAVReader(source, num_threads=num_threads, rotate=rotate, max_pixels=max_pixels)
     if backend == "decord":
-        return DecordReader(source, num_threads=num_threads)  # type: ignore[arg-type]
+        return DecordReader(source, num_threads=num_threads, max_pixels=max_pixels)  # type: ignore[arg-type]
     if backend == "torchcodec":
-        return TorchCodecReader(source, num_threads=num_threads)
+        return TorchCodecReader(source, num_threads=num_threads, max_pixels=max_pixels)
 
-    reader = PyAVReader(source, num_threads=num_threads)  # validates the file, builds the index
+    # validates the file, builds the index
+    reader = PyAVReader(source, num_threads=num_threads, rotate=rotate, max_pixels=max_pixels)
     for name in auto_order or AUTO_ORDER:
-        if name == "pyav" or reader.info.mode != "pts":
-            return reader
+        if name == "pyav" or reader.info.mode != "pts" or (rotate and reader.info.display_matrix):
+            return reader  # the other backends are used only on files they read exactly as stored
         chosen: VideoReader | None = None
         if name == "torchcodec" and torchcodec_available():
             try:
-                chosen = TorchCodecReader(_rewound(source), num_threads=num_threads, _info=reader.info)
+                chosen = TorchCodecReader(
+                    _rewound(source), num_threads=num_threads, max_pixels=max_pixels, _info=reader.info
+                )
             except (VideoDecodeError, ImportError):
                 chosen = None
             if chosen is not None and chosen.num_frames != reader.num_frames:
@@ -104,7 +120,7 @@ def open_video(
                 chosen = None
         elif name == "decord" and is_path and decord_available() and not exactness_from_index(reader.info):
             try:
-                chosen = DecordReader(source, num_threads=num_threads, _info=reader.info)  # type: ignore[arg-type]
+                chosen = DecordReader(source, num_threads=num_threads, max_pixels=max_pixels, _info=reader.info)  # type: ignore[arg-type]
             except (VideoDecodeError, ImportError):
                 chosen = None
         if chosen is not None:
@@ -122,6 +138,7 @@ def _rewound(source: VideoSource) -> VideoSource:
 __all__ = [
     "AUTO_ORDER",
     "BACKENDS",
+    "MAX_PIXELS",
     "DecordReader",
     "PyAVReader",
     "RawFrameReader",

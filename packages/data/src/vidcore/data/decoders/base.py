@@ -19,7 +19,10 @@ from typing import Any, BinaryIO, Union
 import numpy as np
 import torch
 
-from vidcore.data.errors import VideoDecodeError
+from vidcore.data.errors import FrameTooLargeError, VideoDecodeError
+
+MAX_PIXELS = 7680 * 4320
+"""Default pixel limit of a frame (8K UHD): larger frames are refused before they are allocated."""
 
 VideoSource = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview, BinaryIO]
 """A path, the bytes of a whole file, or a readable binary file object (seekable)."""
@@ -111,6 +114,51 @@ def as_index_array(indices: Sequence[int] | np.ndarray | torch.Tensor, num_frame
     return arr
 
 
+def check_frame_size(source: Any, width: int, height: int, max_pixels: int | None) -> None:
+    """Raise ``FrameTooLargeError`` when ``width * height`` exceeds ``max_pixels`` (None: no limit)."""
+    if max_pixels is not None and int(width) * int(height) > int(max_pixels):
+        raise FrameTooLargeError(describe_source(source), width, height, int(max_pixels))
+
+
+def display_orientation(matrix: Sequence[int]) -> tuple[float, bool]:
+    """``(rotation, mirrored)`` of an FFmpeg display matrix (9 int32, 16.16 fixed point, row-major).
+
+    ``rotation`` is FFmpeg's ``av_display_rotation_get``: counter-clockwise degrees in (-180, 180];
+    ``mirrored`` says the matrix also flips the picture (negative determinant)."""
+    import math
+
+    a, b, c, d = (float(matrix[i]) / 65536.0 for i in (0, 1, 3, 4))
+    scale_x, scale_y = math.hypot(a, c), math.hypot(b, d)
+    if scale_x == 0.0 or scale_y == 0.0:
+        return 0.0, False
+    rotation = -math.degrees(math.atan2(b / scale_y, a / scale_x))
+    return (rotation + 0.0 if rotation != -180.0 else 180.0), a * d - b * c < 0
+
+
+def quarter_turns(source: Any, rotation: float) -> int:
+    """``rotation`` (counter-clockwise degrees) as a number of quarter turns 0-3; a display matrix
+    at another angle raises ``VideoDecodeError`` (players resample such frames; we do not)."""
+    k = round(rotation / 90.0)
+    if abs(rotation - 90.0 * k) > 1.0:
+        raise VideoDecodeError(
+            describe_source(source),
+            f"the display matrix rotates by {rotation:.1f} degrees, not a multiple of 90; open it with "
+            "rotate=False to get the stored orientation",
+        )
+    return k % 4
+
+
+def orient(frames: torch.Tensor, turns: int, mirrored: bool) -> torch.Tensor:
+    """Frames ``(T, H, W, C)`` in display orientation, as FFmpeg's players show them: mirrored
+    files are flipped top to bottom first, then every frame is turned ``turns`` quarter turns
+    counter-clockwise (checked against ``ffmpeg`` 5.1's autorotation for the eight orientations)."""
+    if mirrored:
+        frames = torch.flip(frames, dims=(1,))
+    if turns:
+        frames = torch.rot90(frames, turns, dims=(1, 2))
+    return frames.contiguous() if (mirrored or turns) else frames
+
+
 class LRUCache:
     """A small bounded mapping (least recently used entries evicted), for per-file metadata."""
 
@@ -145,10 +193,18 @@ class VideoReader(ABC):
         height, width: frame size in pixels.
         source: the file name (or a description of bytes / file object) for messages.
         backend: name of the library doing the work ("pyav", "decord", "torchcodec", "rawframes").
+        rotation, mirrored, rotate: the display orientation (see the attributes' docstrings).
     """
 
     backend: str = "?"
     source: str
+    rotation: float = 0.0
+    """Counter-clockwise degrees the file's display matrix turns its frames by (0 without one)."""
+    mirrored: bool = False
+    """Whether the display matrix also mirrors the frames."""
+    rotate: bool = False
+    """Whether frames (and ``height``/``width``) are in display orientation: the display matrix
+    applied, as players show them (the default for files that have one), or as stored."""
 
     @property
     @abstractmethod
@@ -183,9 +239,13 @@ class VideoReader(ABC):
         self.close()
 
     def __repr__(self) -> str:
+        turned = ""
+        if self.rotation or self.mirrored:
+            how = "applied" if self.rotate else "not applied"
+            turned = f", rotation={self.rotation:g}{' mirrored' if self.mirrored else ''} ({how})"
         return (
             f"{type(self).__name__}({self.source!r}, frames={self.num_frames}, fps={self.fps:.3f}, "
-            f"size={self.width}x{self.height})"
+            f"size={self.width}x{self.height}{turned})"
         )
 
 

@@ -44,13 +44,18 @@ import torch
 
 from vidcore.data.decoders.audio import read_audio  # moved to audio.py; importable from here as before
 from vidcore.data.decoders.base import (
+    MAX_PIXELS,
     LRUCache,
     VideoReader,
     VideoSource,
     as_index_array,
+    check_frame_size,
     check_path,
     describe_source,
+    display_orientation,
     open_binary,
+    orient,
+    quarter_turns,
     source_cache_key,
 )
 from vidcore.data.decoders.base import describe_error as _wrap
@@ -80,6 +85,12 @@ class StreamIndex:
         container_frames: frame count the container header states (0 if none).
         constant_rate: whether consecutive visible frames are equally spaced in pts.
         format_name: FFmpeg demuxer name.
+        width, height: the stored frame size in pixels (before any display rotation).
+        pix_fmt: the decoder's pixel format (e.g. "yuv420p", "yuv420p10le"; "" if unknown).
+        leading_pictures: packets that follow a keyframe in decode order but are shown before it
+            (open GOP: H.264 recovery points, HEVC CRA pictures); 0 for closed GOPs.
+        rotation, mirrored: the display matrix of the first decoded frame (counter-clockwise
+            degrees, and whether it flips); ``display_matrix`` says whether there is one.
     """
 
     mode: str
@@ -97,6 +108,11 @@ class StreamIndex:
     container_frames: int
     constant_rate: bool
     format_name: str
+    pix_fmt: str = ""
+    leading_pictures: int = 0
+    display_matrix: bool = False
+    rotation: float = 0.0
+    mirrored: bool = False
     pts_set: frozenset[int] = field(default_factory=frozenset, repr=False)
     seek_ts: dict[int, int] = field(default_factory=dict, repr=False)  # calibrated, per keyframe
 
@@ -135,15 +151,15 @@ def _pack(work: list[int], limit: int) -> list[int]:
     return firsts
 
 
-def stream_index(source: VideoSource) -> StreamIndex:
+def stream_index(source: VideoSource, *, max_pixels: int | None = MAX_PIXELS) -> StreamIndex:
     """The file's ``StreamIndex``: from the cache when the file is unchanged, else by opening it
-    (which validates it and raises ``VideoDecodeError`` for a bad file). A file object is left at
-    the position it had."""
+    (which validates it and raises ``VideoDecodeError`` for a bad file, ``FrameTooLargeError`` for
+    frames above ``max_pixels``). A file object is left at the position it had."""
     cached = _INDEX_CACHE.get(source_cache_key(source))
     if cached is not None:
         return cached
     start = source.tell() if hasattr(source, "tell") and not isinstance(source, (str, os.PathLike)) else None
-    with PyAVReader(source) as reader:
+    with PyAVReader(source, max_pixels=max_pixels, rotate=False) as reader:
         info = reader.info
     if start is not None:
         source.seek(start)  # type: ignore[union-attr]
@@ -197,6 +213,8 @@ def _build_index(container: Any, stream: Any, source: str) -> StreamIndex:
     keys: list[tuple[int, int]] = []
     n_packets = 0
     n_discard = 0
+    n_leading = 0
+    last_key: int | None = None
     try:
         for packet in container.demux(stream):
             if packet.size == 0 and packet.dts is None:
@@ -208,6 +226,9 @@ def _build_index(container: Any, stream: Any, source: str) -> StreamIndex:
                 pts_list.append(packet.pts)
             if packet.is_keyframe and packet.pts is not None:
                 keys.append((packet.pts, packet.pts))
+                last_key = packet.pts
+            elif last_key is not None and packet.pts is not None and packet.pts < last_key:
+                n_leading += 1  # decoded after the keyframe, shown before it: an open GOP
     except _ffmpeg_errors() as exc:
         raise VideoDecodeError(source, f"cannot read the video packets (truncated or corrupt?): {_wrap(exc)}") from exc
     if n_packets == 0:
@@ -242,6 +263,7 @@ def _build_index(container: Any, stream: Any, source: str) -> StreamIndex:
     diffs = np.diff(frame_pts)
     constant = bool(diffs.size == 0 or (diffs.min() == diffs.max()))
     mode = "sequential" if reason else "pts"
+    pix_fmt, display, rotation, mirrored = _first_frame_facts(container, stream)
     return StreamIndex(
         mode=mode,
         reason=reason,
@@ -259,7 +281,40 @@ def _build_index(container: Any, stream: Any, source: str) -> StreamIndex:
         constant_rate=constant,
         format_name=fmt,
         pts_set=frozenset(frame_pts.tolist()) if mode == "pts" else frozenset(),
+        pix_fmt=pix_fmt,
+        leading_pictures=n_leading,
+        display_matrix=display,
+        rotation=rotation,
+        mirrored=mirrored,
     )
+
+
+def _first_frame_facts(container: Any, stream: Any) -> tuple[str, bool, float, bool]:
+    """``(pix_fmt, has display matrix, rotation, mirrored)`` from the stream's first decoded frame.
+
+    FFmpeg hands the container's display matrix (MP4 ``tkhd``, Matroska projection) to every
+    decoded frame as side data, and PyAV exposes it only there. A file whose first frame does not
+    decode gives the codec's pixel format and no matrix (decoding errors surface in ``get_frames``).
+    """
+    cc = stream.codec_context
+    pix_fmt = cc.format.name if cc.format is not None else ""
+    try:
+        container.seek(0)
+        frame = next(iter(container.decode(stream)), None)
+    except _ffmpeg_errors():
+        frame = None
+    if frame is None:
+        return pix_fmt, False, 0.0, False
+    pix_fmt = frame.format.name or pix_fmt
+    for item in frame.side_data:
+        if "DISPLAYMATRIX" in str(getattr(item, "type", "")).upper():
+            import struct
+
+            raw = bytes(item)
+            if len(raw) >= 36:
+                rotation, mirrored = display_orientation(struct.unpack("<9i", raw[:36]))
+                return pix_fmt, True, rotation, mirrored
+    return pix_fmt, False, 0.0, False
 
 
 class PyAVReader(VideoReader):
@@ -276,6 +331,11 @@ class PyAVReader(VideoReader):
             multi-clip test sampling, inference).
         skip_nonref: do not decode unwanted non-reference frames (see ``_decode_iter``). Off gives
             the same frames, slower; it exists for measurements.
+        rotate: return frames (and report ``height``/``width``) in display orientation, the file's
+            display matrix applied as players do (``base.orient``); False keeps the stored one.
+        max_pixels: refuse a stream whose frames have more pixels than this (``FrameTooLargeError``,
+            from the header, before a frame is allocated; the decoder also refuses larger frames
+            appearing mid-stream). Default ``MAX_PIXELS`` (8K UHD); None for no limit.
     """
 
     backend = "pyav"
@@ -286,10 +346,13 @@ class PyAVReader(VideoReader):
         *,
         num_threads: int = 1,
         skip_nonref: bool = True,
+        rotate: bool = True,
+        max_pixels: int | None = MAX_PIXELS,
         _info: StreamIndex | None = None,
     ) -> None:
         check_path(source)
         self.skip_nonref = bool(skip_nonref)
+        self.max_pixels = max_pixels
         self.source = describe_source(source)
         self._src = source
         self._num_threads = max(1, int(num_threads))
@@ -314,6 +377,13 @@ class PyAVReader(VideoReader):
         if info.width <= 0 or info.height <= 0:
             self.close()
             raise VideoDecodeError(self.source, "the video stream has no frame size (not a decodable video)")
+        self.rotation, self.mirrored = info.rotation, info.mirrored
+        self.rotate = bool(rotate) and info.display_matrix
+        try:
+            self._turns = quarter_turns(self.source, info.rotation) if self.rotate else 0
+        except VideoDecodeError:
+            self.close()
+            raise
 
     # -- container handling -------------------------------------------------------------------
     def _open(self) -> None:
@@ -325,14 +395,26 @@ class PyAVReader(VideoReader):
                 src.seek(self._start_pos)
             except (AttributeError, OSError) as exc:
                 raise VideoDecodeError(self.source, f"file object is not seekable: {exc}") from exc
+        # max_pixels reaches the decoders FFmpeg runs while probing the streams, so a header that
+        # claims a giant frame is refused before such a frame is allocated. FFmpeg checks the width
+        # padded to its stride alignment (up to 128 pixels wider), so it gets twice the limit plus
+        # slack: a backstop against frames that grow mid-stream; the exact check is ours, below.
+        limit = {"max_pixels": str(2 * self.max_pixels + (1 << 22))} if self.max_pixels is not None else {}
         try:
-            container = av.open(open_binary(src), mode="r", metadata_errors="ignore")
+            container = av.open(open_binary(src), mode="r", metadata_errors="ignore", options=limit)
         except _ffmpeg_errors() as exc:
             raise VideoDecodeError(self.source, f"cannot open as a video (not a video or corrupt): {_wrap(exc)}") from exc
         if not container.streams.video:
             container.close()
             raise VideoDecodeError(self.source, "no video stream in the file")
         stream = container.streams.video[0]
+        try:
+            check_frame_size(self.source, stream.codec_context.width, stream.codec_context.height, self.max_pixels)
+        except VideoDecodeError:
+            container.close()
+            raise
+        if limit:
+            stream.codec_context.options = limit  # a larger frame later in the stream: refused too
         if self._ffmpeg_threads() > 1:
             stream.codec_context.thread_count = self._ffmpeg_threads()
             stream.codec_context.thread_type = "AUTO"
@@ -369,11 +451,11 @@ class PyAVReader(VideoReader):
 
     @property
     def height(self) -> int:
-        return self.info.height
+        return self.info.width if self._turns % 2 else self.info.height
 
     @property
     def width(self) -> int:
-        return self.info.width
+        return self.info.height if self._turns % 2 else self.info.width
 
     # -- decoding -------------------------------------------------------------------------------
     def _decode_iter(self, seek_ts: int | None, keep_pts: set[int] | None = None) -> Iterator[Any]:
@@ -477,8 +559,9 @@ class PyAVReader(VideoReader):
         if arr.size == 0:
             return torch.empty((0, self.height, self.width, 3), dtype=torch.uint8)
         wanted = np.unique(arr)
-        # Kept frames are written into one buffer in sorted order: ``buf[k]`` is frame ``wanted[k]``.
-        buf = np.empty((wanted.size, self.height, self.width, 3), dtype=np.uint8)
+        # Kept frames are written into one buffer in sorted order: ``buf[k]`` is frame ``wanted[k]``
+        # (stored orientation; turned at the end where the display matrix asks for it).
+        buf = np.empty((wanted.size, self.info.height, self.info.width, 3), dtype=np.uint8)
         try:
             if self.info.mode == "pts":
                 try:
@@ -492,8 +575,10 @@ class PyAVReader(VideoReader):
         except _ffmpeg_errors() as exc:
             raise VideoDecodeError(self.source, f"decoding failed: {_wrap(exc)}") from exc
         if arr.size == wanted.size and bool((arr == wanted).all()):
-            return torch.from_numpy(buf)  # sorted without repeats (most samplers): no second copy
-        return torch.from_numpy(buf[np.searchsorted(wanted, arr)])
+            out = torch.from_numpy(buf)  # sorted without repeats (most samplers): no second copy
+        else:
+            out = torch.from_numpy(buf[np.searchsorted(wanted, arr)])
+        return orient(out, self._turns, self.mirrored and self.rotate)
 
     def _fall_back(self, why: str) -> None:
         self.info.mode = "sequential"
@@ -555,8 +640,8 @@ class PyAVReader(VideoReader):
         """Decode each slice of ``groups`` on its own thread with its own decoder (this reader's for
         the first); each writes only its rows of ``buf``. Every thread is finished before this
         returns or raises."""
-        helpers = [PyAVReader(self._src, num_threads=1, skip_nonref=self.skip_nonref, _info=self.info)
-                   for _ in groups[1:]]  # fmt: skip
+        helpers = [PyAVReader(self._src, num_threads=1, skip_nonref=self.skip_nonref, max_pixels=self.max_pixels,
+                              _info=self.info) for _ in groups[1:]]  # fmt: skip
         try:
             pool = _thread_pool(len(groups) - 1)
             futures = [

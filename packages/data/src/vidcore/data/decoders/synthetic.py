@@ -42,6 +42,10 @@ def write_test_video(
     audio_freq: float = 440.0,
     faststart: bool = False,
     x264_options: Mapping[str, str] | None = None,
+    pix_fmt: str = "yuv420p",
+    open_gop: bool = False,
+    display_rotation: int | None = None,
+    display_hflip: bool = False,
 ) -> None:
     """Encode ``num_frames`` pattern frames.
 
@@ -61,6 +65,13 @@ def write_test_video(
             at ``gop`` frames, no scene-cut keyframes, ``bframes`` B-frames, crf 18, preset
             veryfast/ultrafast). ``{"preset": "medium", "crf": "23"}`` with the default ``gop=250``
             and ``bframes=3`` is what ``ffmpeg -c:v libx264`` writes by default.
+        pix_fmt: encoder pixel format, e.g. "yuv420p10le" for 10-bit H.264/HEVC.
+        open_gop: libx264: open GOPs (``open-gop=1``: keyframes after the first are recovery-point
+            I-frames whose leading B-frames reference the GOP before). libx265 always writes open
+            GOPs with CRA pictures here (its default).
+        display_rotation: write a display matrix turning the frames this many degrees
+            counter-clockwise for display (PyAV's ``set_display_rotation``); ``display_hflip``
+            mirrors after the rotation. None writes no matrix.
     """
     import av
 
@@ -68,9 +79,14 @@ def write_test_video(
     options = {"movflags": "+faststart"} if faststart else {}
     with av.open(os.fspath(path), "w", format=container, options=options) as out:
         vs = out.add_stream(codec, rate=fps)
-        vs.width, vs.height, vs.pix_fmt = w, h, "yuv420p"
+        vs.width, vs.height, vs.pix_fmt = w, h, pix_fmt
         vs.codec_context.gop_size = gop
-        if codec == "libx264" and x264_options is not None:
+        if display_rotation is not None or display_hflip:
+            vs.set_display_rotation(display_rotation or 0, hflip=display_hflip)
+        if codec == "libx265":
+            params = f"keyint={gop}:min-keyint={gop}:scenecut=0:bframes={bframes}:open-gop=1:log-level=error"
+            vs.codec_context.options = {"preset": "ultrafast", "crf": "18", "x265-params": params}
+        elif codec == "libx264" and x264_options is not None:
             vs.codec_context.options = {"bf": str(bframes), **x264_options}
         elif codec == "libx264":
             vs.codec_context.options = {
@@ -79,6 +95,7 @@ def write_test_video(
                 "keyint_min": str(gop),
                 "sc_threshold": "0",
                 "crf": "18",
+                **({"x264-params": "open-gop=1"} if open_gop else {}),
             }
         else:
             vs.codec_context.max_b_frames = bframes

@@ -6,7 +6,8 @@ order like sequential decoding. It is used only for files whose PyAV index is in
 ``VideoDecodeError`` saying why. Measured with torchcodec 0.17 on FFmpeg 5.1 (Debian 12): the
 same pixels as sequential decoding on every MP4 fixture; on the AVI fixture (``data/test.avi``,
 packed DivX) it reports 164 frames, returns a wrong frame 163 and fails to decode it in a batch
-of all frames, so AVI is refused.
+of all frames, so AVI is refused. Files with a display matrix (rotated phone videos) are refused
+too: how torchcodec orients them has not been checked here, so ``open_video`` reads them with PyAV.
 """
 
 from __future__ import annotations
@@ -19,7 +20,15 @@ from typing import Any
 import numpy as np
 import torch
 
-from vidcore.data.decoders.base import VideoReader, VideoSource, as_index_array, check_path, describe_source
+from vidcore.data.decoders.base import (
+    MAX_PIXELS,
+    VideoReader,
+    VideoSource,
+    as_index_array,
+    check_frame_size,
+    check_path,
+    describe_source,
+)
 from vidcore.data.decoders.pyav import StreamIndex, stream_index
 from vidcore.data.errors import VideoDecodeError
 
@@ -48,14 +57,28 @@ class TorchCodecReader(VideoReader):
 
     backend = "torchcodec"
 
-    def __init__(self, source: VideoSource, *, num_threads: int = 1, _info: StreamIndex | None = None) -> None:
+    def __init__(
+        self,
+        source: VideoSource,
+        *,
+        num_threads: int = 1,
+        max_pixels: int | None = MAX_PIXELS,
+        _info: StreamIndex | None = None,
+    ) -> None:
         check_path(source)
         self.source = describe_source(source)
         if _info is None:
-            _info = stream_index(source)  # validates the file; says whether its timestamps are sound
+            _info = stream_index(source, max_pixels=max_pixels)  # validates the file; are its timestamps sound?
+        check_frame_size(self.source, _info.width, _info.height, max_pixels)
         if _info.mode != "pts":
             raise VideoDecodeError(
                 self.source, f"torchcodec is not frame-exact for this file ({_info.reason}); use backend='pyav'"
+            )
+        if _info.display_matrix:
+            raise VideoDecodeError(
+                self.source,
+                f"torchcodec is not frame-exact for this file (display matrix, rotation {_info.rotation:g} "
+                "degrees: its orientation handling is unverified); use backend='pyav'",
             )
         try:
             from torchcodec.decoders import VideoDecoder
