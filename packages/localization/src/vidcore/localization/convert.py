@@ -1,6 +1,6 @@
 """Import MMAction2 localization checkpoints (BMN, BSN TEM/PEM) into vidcore models.
 
-    sd = convert_mmaction_checkpoint("bmn_400x100_2x8_9e_activitynet_feature_20200619-42a3b111.pth",
+    sd = convert_mmaction_checkpoint("bmn_mmaction.pth",
                                      "bmn_400x100_9e_activitynet_feature")
     model = get_model("bmn_400x100_9e_activitynet_feature")
     model.load_state_dict(sd)

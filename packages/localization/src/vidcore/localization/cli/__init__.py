@@ -16,6 +16,7 @@ VERBS: dict[str, str] = {
     "test": "test",
     "infer": "infer",
     "eval": "evaluate",
+    "demo": "demo",
 }
 
 EPILOG = """examples:
@@ -25,6 +26,7 @@ EPILOG = """examples:
   vidcore-localization test work_dirs/bmn_400x100_9e_activitynet_feature
   vidcore-localization infer feats/v_abc.csv --preset bmn_400x100_9e_activitynet_feature --checkpoint best.pth --duration 120
   vidcore-localization eval anet_anno_val.json results.json
+  vidcore-localization demo --out demo_loc_out
 
 run `vidcore-localization VERB --help` for each verb's options."""
 

@@ -318,3 +318,23 @@ def bmn_400x100_9e_activitynet_feature() -> BMN:
 def bmn_2048x100_9e_activitynet_slowonly_k700_feature() -> BMN:
     """BMN on 2048-d SlowOnly features at 100 positions."""
     return BMN(temporal_scale=100, feat_dim=2048)
+
+
+@register_preset(
+    replace(
+        ACTIVITYNET_TSN,
+        dataset="synthetic_untrimmed",
+        temporal_scale=50,
+        feat_dim=144,
+        feature_extraction_interval=4,
+        notes="The built-in demo (vidcore.localization.demo): motion features of vidcore.localization.synth, "
+        "snippets of 4 frames; a narrow BMN that trains in minutes on 2 CPU cores.",
+    )
+)
+def bmn_synthetic_demo() -> BMN:
+    """BMN for the synthetic untrimmed demo: 144-d features at 50 positions, 16 samples per
+    proposal, widths 64/32/128 (0.18M parameters)."""
+    return BMN(
+        temporal_scale=50, feat_dim=144, num_samples=16, num_samples_per_bin=3, hidden_dim_1d=64, hidden_dim_2d=32,
+        hidden_dim_3d=128, feature_extraction_interval=4,
+    )  # fmt: skip
