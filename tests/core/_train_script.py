@@ -2,13 +2,20 @@
 
 ``--kill-at-iter-save K`` makes the K-th ``iter_*.pth`` checkpoint write stop after half of the
 bytes reach the temp file, touch ``--marker`` and sleep, so the test can SIGKILL it mid-write.
+
+``--signal-at-batch K --signals INT[,INT]`` sends the process itself those real signals (``os.kill``)
+in the middle of the K-th training micro-batch (1-based, counted in this process); ``--step-sleep S``
+slows every step down so a test can signal it from outside. A run stopped by a signal exits with
+``128 + signum`` after the trainer wrote its checkpoint.
 """
 
 from __future__ import annotations
 
 import argparse
 import io
+import json
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -20,6 +27,7 @@ from _train_toy import ToyAccuracy, ToyData, ToyNet
 
 import vidcore.core.checkpoint as ckpt
 from vidcore.core.trainer import OptimConfig, ScheduleConfig, Trainer, TrainerConfig
+from vidcore.core.trainer.trainer import TrainingInterrupted
 
 
 def install_kill_hook(k: int, marker: Path) -> None:
@@ -50,6 +58,23 @@ def install_kill_hook(k: int, marker: Path) -> None:
     torch.save = torch_save
 
 
+def install_signal_hook(model: ToyNet, at_batch: int, signals: list[str], sleep: float) -> None:
+    real_forward_train = model.forward_train
+    state = {"count": 0}
+
+    def forward_train(batch):
+        state["count"] += 1
+        if state["count"] == at_batch:
+            for name in signals:
+                os.kill(os.getpid(), getattr(signal, f"SIG{name}"))
+                time.sleep(0.05)  # let the handler run before the next one arrives
+        if sleep:
+            time.sleep(sleep)
+        return real_forward_train(batch)
+
+    model.forward_train = forward_train
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--work-dir", required=True)
@@ -67,6 +92,10 @@ def main() -> None:
     p.add_argument("--marker", default=None)
     p.add_argument("--metrics-out", default=None)
     p.add_argument("--strategy", default="ddp")
+    p.add_argument("--signal-at-batch", type=int, default=0)
+    p.add_argument("--signals", default="INT")
+    p.add_argument("--step-sleep", type=float, default=0.0)
+    p.add_argument("--meta", default=None, help="a JSON object stored as the checkpoints' metadata")
     args = p.parse_args()
 
     torch.set_num_threads(1)
@@ -74,6 +103,8 @@ def main() -> None:
         install_kill_hook(args.kill_at_iter_save, Path(args.marker))
     torch.manual_seed(0)  # the same initial weights in every process
     model = ToyNet(dropout=args.dropout)
+    if args.signal_at_batch or args.step_sleep:
+        install_signal_hook(model, args.signal_at_batch, args.signals.split(","), args.step_sleep)
     cfg = TrainerConfig(
         max_epochs=args.epochs,
         batch_size=args.batch_size,
@@ -97,8 +128,13 @@ def main() -> None:
         cfg=cfg,
         evaluator=ToyAccuracy(),
         work_dir=args.work_dir,
+        metadata=json.loads(args.meta) if args.meta else None,
     )
-    metrics = trainer.fit()
+    try:
+        metrics = trainer.fit()
+    except TrainingInterrupted as exc:
+        print(f"stopped: {exc}", flush=True)
+        sys.exit(exc.exit_code)
     weights = trainer.model_state_dict()  # collective under FSDP
     if trainer.is_main:
         torch.save(weights, args.out)

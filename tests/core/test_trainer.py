@@ -318,7 +318,7 @@ def test_evaluation_only_trainer(tmp_path):
     metrics = trainer.evaluate()
     with torch.no_grad():
         expected = (model(val.x).argmax(1) == val.y).float().mean().item()
-    assert metrics == {"top1": pytest.approx(expected)}
+    assert metrics == {"top1": pytest.approx(expected), "num_skipped": 0}
     assert trainer.evaluator.seen == list(range(10))  # the dataset indices reached the evaluator, in order
     with pytest.raises(ValueError, match="train_dataset"):
         trainer.fit()

@@ -13,6 +13,11 @@ archive without its end record, a pickle that stops early); a zip archive or pic
 ``torch.save`` file; or not a checkpoint at all ("looks like a JPEG image", "looks like text"). Only
 a real ``torch.save`` file whose sole fault is a global the safe unpickler refuses gets the hint
 that ``weights_only=False`` exists, worded as a choice for files from a trusted source.
+
+Checkpoints say what they are: the trainer stores a plain ``"meta"`` dict (task, preset, class
+count, label names, vidcore versions, the resolved config); :func:`check_checkpoint_metadata`
+compares it with what a user asks for and warns (:class:`CheckpointMismatchWarning`) or, strict,
+refuses.
 """
 
 from __future__ import annotations
@@ -23,7 +28,9 @@ import os
 import pickletools
 import re
 import shutil
+import sys
 import tempfile
+import warnings
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -36,15 +43,20 @@ from torch import nn
 __all__ = [
     "CheckpointError",
     "CheckpointManager",
+    "CheckpointMismatchWarning",
     "KeyReport",
     "add_prefix",
     "atomic_write_bytes",
+    "check_checkpoint_metadata",
+    "checkpoint_metadata",
     "extract_state_dict",
     "load_checkpoint",
     "load_model_weights",
     "remap_keys",
     "save_checkpoint",
     "strip_prefix",
+    "vidcore_versions",
+    "warnings_as_lines",
 ]
 
 PathLike = str | os.PathLike[str]
@@ -364,6 +376,97 @@ def extract_state_dict(checkpoint: Mapping[str, Any]) -> dict[str, torch.Tensor]
     raise CheckpointError(
         f"no model weights found: expected key 'model' or 'state_dict', got keys {sorted(checkpoint)[:10]}"
     )
+
+
+# ----------------------------------------------------------------------------- metadata
+
+
+class CheckpointMismatchWarning(UserWarning):
+    """A checkpoint's metadata disagrees with what it is loaded as (preset, classes, labels)."""
+
+
+def vidcore_versions() -> dict[str, str]:
+    """``{distribution: version}`` of every installed ``vidcore*`` distribution (for ``meta``)."""
+    from importlib import metadata
+
+    found: dict[str, str] = {}
+    for dist in metadata.distributions():
+        name = dist.metadata.get("Name") or ""
+        if name.lower().replace("_", "-").startswith("vidcore"):
+            found[name] = dist.version
+    return dict(sorted(found.items()))
+
+
+def checkpoint_metadata(checkpoint: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``"meta"`` dict of a loaded checkpoint (``{}`` when it has none). vidcore's trainer
+    writes ``task``, ``preset``, ``num_classes``, ``labels`` (class names by id, ``None`` for ids
+    without one; only with a label map), ``versions`` and ``config``; ``vidcore-<task> convert``
+    writes ``preset``, ``num_classes`` and the source file. Other toolboxes' ``meta`` is returned
+    as it is."""
+    meta = checkpoint.get("meta") if isinstance(checkpoint, Mapping) else None
+    return dict(meta) if isinstance(meta, Mapping) else {}
+
+
+def _shown_labels(labels: Sequence[Any]) -> str:
+    head = ", ".join(repr(x) for x in list(labels)[:4])
+    return f"[{head}{', ...' if len(labels) > 4 else ''}] ({len(labels)})"
+
+
+def check_checkpoint_metadata(
+    meta: Mapping[str, Any],
+    *,
+    where: str,
+    preset: str | None = None,
+    num_classes: int | None = None,
+    labels: Sequence[str | None] | None = None,
+    strict: bool = False,
+) -> list[str]:
+    """Compare a checkpoint's ``meta`` with what the user asked for; returns the disagreements.
+
+    Only what both sides state is compared (a checkpoint without metadata, e.g. MMAction2's,
+    passes). ``labels`` are class names by id. Disagreements are reported as one
+    :class:`CheckpointMismatchWarning` line, or with ``strict`` raised as a :class:`CheckpointError`.
+    """
+    problems: list[str] = []
+    saved_preset = meta.get("preset")
+    if preset is not None and isinstance(saved_preset, str) and saved_preset != preset:
+        problems.append(f"it was trained as preset {saved_preset}, loaded as {preset}")
+    saved_k = meta.get("num_classes")
+    if num_classes is not None and isinstance(saved_k, int) and saved_k != num_classes:
+        problems.append(f"it has {saved_k} classes, {num_classes} were asked for")
+    saved_labels = meta.get("labels")
+    if labels is not None and isinstance(saved_labels, (list, tuple)) and list(saved_labels) != list(labels):
+        first = next(
+            (i for i, (a, b) in enumerate(zip(saved_labels, labels)) if a != b), min(len(saved_labels), len(labels))
+        )
+        problems.append(
+            f"its label names {_shown_labels(saved_labels)} differ from the label map's "
+            f"{_shown_labels(labels)} (first at class {first})"
+        )
+    if problems:
+        text = f"checkpoint {where} does not match what it is loaded as: " + "; ".join(problems)
+        if strict:
+            raise CheckpointError(text + "; refused (strict)")
+        warnings.warn(text + " (loading it anyway; --strict refuses)", CheckpointMismatchWarning, stacklevel=2)
+    return problems
+
+
+@contextlib.contextmanager
+def warnings_as_lines():
+    """Within the block, a :class:`CheckpointMismatchWarning` is printed as one ``warning: ...``
+    line on stderr, every time (what the CLIs do); other warnings are shown as usual."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", CheckpointMismatchWarning)
+        shown = warnings.showwarning
+
+        def show(message: Any, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+            if issubclass(category, CheckpointMismatchWarning):
+                print(f"warning: {message}", file=sys.stderr, flush=True)
+            else:
+                shown(message, category, *args, **kwargs)
+
+        warnings.showwarning = show
+        yield
 
 
 # ----------------------------------------------------------------------------- key remapping

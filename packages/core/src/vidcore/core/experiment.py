@@ -42,6 +42,7 @@ __all__ = [
     "load_experiment",
     "resolve_config",
     "run_checkpoint",
+    "run_metadata",
     "test",
     "train",
 ]
@@ -101,6 +102,14 @@ class Task(ABC):
     def best_metric(self, exp: Any) -> str | None:
         """The validation metric that selects ``best.pth`` when the trainer config sets none."""
         return None
+
+    def checkpoint_metadata(self, exp: Any) -> dict[str, Any]:
+        """What this experiment's checkpoints are, as plain JSON-able values: ``preset`` (name),
+        ``num_classes``, ``labels`` (class names by id, when the experiment has a label map).
+        :func:`train` stores it (with the task name, the vidcore versions and the resolved config)
+        under ``"meta"`` in every checkpoint; :func:`test` warns when a checkpoint's disagrees.
+        Default: nothing task-specific."""
+        return {}
 
     def test_batch_size(self, exp: Any) -> int | None:
         """Samples per batch in :func:`test` (``None``: the trainer's ``val_batch_size``)."""
@@ -236,6 +245,7 @@ def train(
     if cfg.best_metric is None and val_set is not None:
         cfg = dataclasses.replace(cfg, best_metric=task.best_metric(exp))
     exp = dataclasses.replace(exp, trainer=cfg)
+    metadata = run_metadata(task, exp)
     if is_main_process():
         save_config(exp, exp.work_dir, source=config_source if str(config_source or "").endswith(".py") else None)
     seed_everything(cfg.seed)  # the initial weights are a function of the seed (same on every rank)
@@ -248,8 +258,21 @@ def train(
         collate_fn=task.collate_fn(exp),
         evaluator=task.build_evaluator(exp, model) if val_set is not None else None,
         work_dir=exp.work_dir,
+        metadata=metadata,
     )
     return trainer.fit()
+
+
+def run_metadata(task: Task, exp: Any) -> dict[str, Any]:
+    """The ``"meta"`` of the checkpoints a run writes: ``task``, the task's own fields
+    (:meth:`Task.checkpoint_metadata`: ``preset``, ``num_classes``, ``labels``), ``versions`` (the
+    installed vidcore distributions) and ``config`` (the resolved experiment as a JSON-able dict,
+    what ``config.json`` holds)."""
+    from vidcore.core.checkpoint import vidcore_versions
+    from vidcore.core.config import config_to_dict
+
+    return {"task": task.name, **task.checkpoint_metadata(exp), "versions": vidcore_versions(),
+            "config": config_to_dict(exp)}  # fmt: skip
 
 
 def test(
@@ -260,9 +283,14 @@ def test(
     device: str = "auto",
     progress: bool = True,
     out_dir: str | PathLike[str] | None = None,
+    strict: bool = False,
 ) -> dict[str, Any]:
     """Evaluate ``checkpoint`` on the experiment's test data (the task decides which list: its
     test list, else its validation list) with the evaluator's detailed report.
+
+    A checkpoint whose metadata (preset, class count, label names) disagrees with the experiment's
+    (:meth:`Task.checkpoint_metadata`) gives a ``CheckpointMismatchWarning``, or with ``strict`` a
+    ``CheckpointError``.
 
     One code path with validation (``Trainer.evaluate``): under ``torchrun`` each rank evaluates
     its share and the evaluator gathers; only rank 0 writes ``out_dir``. ``run_dir`` is left
@@ -273,6 +301,7 @@ def test(
     test_set = task.build_dataset(exp, "test")
     if test_set is None:
         raise ConfigError("the experiment names no test or validation data")
+    _check_metadata(task, exp, checkpoint, strict=strict)
     model = task.build_model(exp, pretrained=False, verbose=False)
     task.load_weights(exp, model, checkpoint)
     cfg = dataclasses.replace(
@@ -292,6 +321,31 @@ def test(
     if out_dir is not None and trainer.is_main:
         task.write_test_outputs(result, Path(out_dir))
     return result
+
+
+def _check_metadata(task: Task, exp: Any, checkpoint: Any, *, strict: bool) -> None:
+    from vidcore.core.checkpoint import (
+        CheckpointError,
+        check_checkpoint_metadata,
+        checkpoint_metadata,
+        load_checkpoint,
+    )
+
+    expected = task.checkpoint_metadata(exp)
+    if not expected:
+        return
+    if isinstance(checkpoint, (str, PathLike)):
+        try:
+            ckpt: Mapping[str, Any] = load_checkpoint(checkpoint)
+        except CheckpointError:
+            return  # not a vidcore checkpoint (the task's loader reads it or says why)
+    else:
+        ckpt = checkpoint
+    where = str(checkpoint) if isinstance(checkpoint, (str, PathLike)) else "<checkpoint dict>"
+    check_checkpoint_metadata(
+        checkpoint_metadata(ckpt), where=where, preset=expected.get("preset"),
+        num_classes=expected.get("num_classes"), labels=expected.get("labels"), strict=strict,
+    )  # fmt: skip
 
 
 # Not pytest tests, even when imported into a test module.

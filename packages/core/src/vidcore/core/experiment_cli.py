@@ -21,6 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from vidcore.core.checkpoint import warnings_as_lines
 from vidcore.core.experiment import Task, is_main_process, load_experiment, resolve_config, run_checkpoint
 
 __all__ = ["TestVerb", "TrainVerb", "add_set_argument", "fail"]
@@ -109,12 +110,23 @@ class TrainVerb:
             return 0
         if not args.config:
             return fail(_missing_config(args))
+        from vidcore.core.trainer.trainer import TrainingInterrupted
+
         try:
             exp = load_experiment(self.task, args.config, args.overrides, args.work_dir)
             source = resolve_config(self.task, args.config)
             metrics = train(self.task, exp, resume=args.resume, config_source=source)
         except self.task.user_errors() as exc:
             return fail(exc)
+        except TrainingInterrupted as exc:
+            # 130 after Ctrl-C (SIGINT), 143 after SIGTERM: the shell's 128 + signal number
+            if is_main_process():
+                print(
+                    f"{exc}\nresume with: vidcore-{self.task.name} train {exc.work_dir} --resume",
+                    file=sys.stderr,
+                    flush=True,
+                )
+            return exc.exit_code
         if not is_main_process():
             return 0
         shown = ", ".join(f"{k}={v:.4f}" for k, v in metrics.items() if isinstance(v, float))
@@ -161,6 +173,12 @@ class TestVerb:
         p.add_argument("--out", help="folder for the test report files")
         p.add_argument("--device", default="auto", help="'auto' (CUDA if available), 'cpu', 'cuda:1', ...")
         p.add_argument("--no-progress", action="store_true", help="no progress bar")
+        p.add_argument(
+            "--strict",
+            action="store_true",
+            help="refuse a checkpoint whose saved preset, class count or label names differ from CONFIG's "
+            "(default: warn and load it)",
+        )
         return p
 
     def run(self, args: argparse.Namespace) -> int:
@@ -174,9 +192,11 @@ class TestVerb:
                     raise ConfigError("give a CHECKPOINT (or pass a run folder as CONFIG to use its best.pth)")
                 checkpoint = str(run_checkpoint(args.config))
             exp = load_experiment(self.task, args.config, args.overrides)
-            result = test(
-                self.task, exp, checkpoint, device=args.device, progress=not args.no_progress, out_dir=args.out
-            )
+            with warnings_as_lines():
+                result = test(
+                    self.task, exp, checkpoint, device=args.device, progress=not args.no_progress,
+                    out_dir=args.out, strict=args.strict,
+                )  # fmt: skip
         except self.task.user_errors() as exc:
             return fail(exc)
         if not is_main_process():

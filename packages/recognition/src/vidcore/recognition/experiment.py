@@ -410,6 +410,14 @@ class RecognitionTask(Task):
     def test_batch_size(self, exp: Experiment) -> int:
         return exp.data.test_batch_size
 
+    def checkpoint_metadata(self, exp: Experiment) -> dict[str, Any]:
+        """``preset``, ``num_classes`` and, with a label map, ``labels`` (names by class id)."""
+        meta: dict[str, Any] = {"preset": exp.model.preset, "num_classes": resolve_num_classes(exp)}
+        label_map = _label_map(exp)
+        if label_map is not None:
+            meta["labels"] = [label_map.get(i) for i in range(label_map.num_classes)]
+        return meta
+
     def load_weights(self, exp: Experiment, model: torch.nn.Module, checkpoint: Any) -> None:
         load_model_weights(model, read_weights(checkpoint, exp.model.preset), strict=True)
 
@@ -463,6 +471,7 @@ def test(
     device: str = "auto",
     progress: bool = True,
     out_dir: str | PathLike[str] | None = None,
+    strict: bool = False,
 ) -> dict[str, Any]:
     """Evaluate a checkpoint on the test list (``data.test_list``, else ``data.val_list``) with the
     preset's test views (clips x crops, scores averaged as the preset's recognizer does).
@@ -472,9 +481,12 @@ def test(
     ``(K, K)`` array, rows true class, columns predicted). Multi-label data gives
     ``mean_average_precision`` instead of the accuracies. With ``out_dir`` the numbers are also
     written to ``out_dir/test_results.json`` and the matrix to ``confusion_matrix.csv``. Runs
-    under ``torchrun`` too (the same evaluation path as validation during training).
+    under ``torchrun`` too (the same evaluation path as validation during training). A checkpoint
+    saved for another preset, class count or label map gives a warning (``strict``: an error).
     """
-    return core_experiment.test(TASK, exp, checkpoint, device=device, progress=progress, out_dir=out_dir)
+    return core_experiment.test(
+        TASK, exp, checkpoint, device=device, progress=progress, out_dir=out_dir, strict=strict
+    )
 
 
 # Not a pytest test, even when imported into a test module.

@@ -91,6 +91,15 @@ def read_weights(
     ResNets through ``convert_torchvision_resnet`` and get the ``backbone.`` prefix (they have no
     classifier for us). Raises ``CheckpointError`` for a missing/corrupt file.
     """
+    ckpt, where = _read_checkpoint(checkpoint, preset, format)
+    return _weights(ckpt, where, preset, format)
+
+
+def _read_checkpoint(
+    checkpoint: str | PathLike[str] | Mapping[str, Any], preset: str, format: CheckpointFormat
+) -> tuple[dict[str, Any], str]:
+    """The checkpoint dict (read from its file safely; an MMAction2 zoo file through the
+    converter's loader) and how to name it in messages."""
     if isinstance(checkpoint, (str, PathLike)):
         where = str(checkpoint)
         try:
@@ -111,6 +120,10 @@ def read_weights(
     else:
         ckpt = dict(checkpoint)
         where = "<checkpoint dict>"
+    return ckpt, where
+
+
+def _weights(ckpt: dict[str, Any], where: str, preset: str, format: CheckpointFormat) -> dict[str, Tensor]:
     fmt = checkpoint_format(ckpt) if format == "auto" else format
     if fmt == "mmaction":
         from .convert import convert_mmaction_checkpoint
@@ -148,21 +161,47 @@ def load_recognizer(
     *,
     format: CheckpointFormat = "auto",
     device: str | torch.device = "cpu",
+    random_weights: bool = False,
+    labels: Sequence[str | None] | None = None,
+    strict: bool = False,
 ) -> tuple[Recognizer, Preset]:
     """Build ``preset``'s model, load ``checkpoint`` (strictly) and put it in eval mode on ``device``.
 
     Args:
         preset: a registered name, or a :class:`Preset` (e.g. one with size overrides from
             ``experiment.resolved_preset``); the returned preset is that one.
-        checkpoint: path or loaded dict in any format :func:`read_weights` reads; ``None`` keeps
-            the random initialisation.
+        checkpoint: path or loaded dict in any format :func:`read_weights` reads. ``None`` only
+            with ``random_weights=True``: an untrained model is an explicit choice.
         num_classes: classes of the classifier; read from the checkpoint when ``None`` (and the
             preset's own count without a checkpoint).
+        random_weights: keep the random initialisation (no checkpoint): for smoke tests and
+            timing, never for predictions.
+        labels: class names by id the caller will print (a label map), compared with the names
+            the checkpoint was trained with.
+        strict: refuse (``CheckpointError``) a checkpoint whose metadata (the preset it was
+            trained as, its class count, its label names) disagrees with ``preset``,
+            ``num_classes`` or ``labels``; by default that is a ``CheckpointMismatchWarning``.
 
     Returns ``(model, preset)``.
     """
     p = get_preset(preset) if isinstance(preset, str) else preset
-    sd = read_weights(checkpoint, p.name, format=format) if checkpoint is not None else None
+    if checkpoint is None and not random_weights:
+        raise ValueError(
+            f"load_recognizer({p.name!r}, None): no checkpoint given; pass one, or random_weights=True "
+            "for an untrained model (its predictions mean nothing)"
+        )
+    if checkpoint is not None and random_weights:
+        raise ValueError("random_weights=True and a checkpoint exclude each other")
+    sd = None
+    if checkpoint is not None:
+        from vidcore.core.checkpoint import check_checkpoint_metadata, checkpoint_metadata
+
+        ckpt, where = _read_checkpoint(checkpoint, p.name, format)
+        check_checkpoint_metadata(
+            checkpoint_metadata(ckpt), where=where, preset=p.name, num_classes=num_classes, labels=labels,
+            strict=strict,
+        )  # fmt: skip
+        sd = _weights(ckpt, where, p.name, format)
     if num_classes is None:
         num_classes = (infer_num_classes(p, sd) if sd is not None else None) or p.num_classes
     model = get_model(p.name, num_classes=num_classes)

@@ -7,6 +7,9 @@ import dataclasses
 import itertools
 import json
 import math
+import signal
+import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -25,7 +28,32 @@ from vidcore.core.trainer.logging import RunLogger
 from vidcore.core.trainer.optim import build_optimizer, build_scheduler
 from vidcore.core.trainer.seeding import get_rng_state, seed_everything, set_rng_state
 
-__all__ = ["Evaluator", "TrainableModel", "Trainer"]
+__all__ = ["Evaluator", "TrainableModel", "Trainer", "TrainingInterrupted"]
+
+
+class TrainingInterrupted(Exception):
+    """Training stopped on SIGINT (Ctrl-C) or SIGTERM after writing a checkpoint at its position.
+
+    Attributes:
+        signum: the signal received (``signal.SIGINT`` or ``signal.SIGTERM``).
+        checkpoint: the checkpoint written at the stopping position (``None`` on ranks other than 0).
+        work_dir: the run folder (resume with ``train WORK_DIR --resume`` or ``cfg.resume="auto"``).
+
+    ``exit_code`` is the shell convention ``128 + signum``: 130 for SIGINT, 143 for SIGTERM.
+    """
+
+    def __init__(self, signum: int, checkpoint: Path | None, work_dir: Path, position: str) -> None:
+        self.signum = int(signum)
+        self.checkpoint = checkpoint
+        self.work_dir = work_dir
+        self.position = position
+        name = signal.Signals(self.signum).name
+        where = f" to {checkpoint}" if checkpoint is not None else ""
+        super().__init__(f"training stopped by {name} at {position}; checkpoint written{where}")
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum
 
 
 class TrainableModel(Protocol):
@@ -87,6 +115,13 @@ class _ResumableSampler(Sampler[int]):
         return max(0, len(self.inner) - self.skip)
 
 
+def _worker_ignores_stop_signals(worker_id: int) -> None:
+    """DataLoader workers leave SIGINT/SIGTERM to the main process (a terminal's Ctrl-C reaches
+    the whole process group): the main process finishes its step and shuts the workers down."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
 def _to_device(obj: Any, device: torch.device, non_blocking: bool) -> Any:
     return move_to_device(obj, device, non_blocking)
 
@@ -142,6 +177,17 @@ class Trainer:
         work_dir: checkpoints, ``log.jsonl``, ``trainer_config.json`` and TensorBoard files.
         write_files: ``False`` for an evaluation-only trainer that must leave ``work_dir`` alone
             (``vidcore-<task> test`` on a finished run): no log, no config file.
+        metadata: what the checkpoints say they are, stored under ``"meta"`` in every checkpoint
+            this trainer writes (the experiment layer puts the task, preset, class count, label
+            names, vidcore versions and the resolved config there). Keep it to plain JSON-able
+            values so that safe loading (``weights_only=True``) reads it.
+
+    Interrupts: during :meth:`fit` the first SIGINT (Ctrl-C) or SIGTERM (what SLURM and Kubernetes
+    send before killing) lets the current optimizer step finish, writes an atomic checkpoint at
+    that position (``iter_<global_iter>.pth``, which ``latest`` points to) and raises
+    :class:`TrainingInterrupted`; a second signal restores the default action and so stops the
+    process at once (no checkpoint). DataLoader workers ignore both signals. Under ``torchrun``
+    the ranks agree on stopping with one small all-reduce per optimizer step.
 
     Under ``torchrun`` the trainer joins the process group itself (NCCL on CUDA, gloo on CPU),
     wraps the model in DDP (or FSDP2 with ``cfg.strategy="fsdp"``), and only rank 0 writes files.
@@ -169,6 +215,7 @@ class Trainer:
         evaluator: Evaluator | None = None,
         work_dir: str | Path = "work_dirs/run",
         write_files: bool = True,
+        metadata: Mapping[str, Any] | None = None,
     ) -> None:
         for method in ("forward_train", "forward_eval"):
             if not callable(getattr(model, method, None)):
@@ -185,6 +232,8 @@ class Trainer:
         self.collate_fn = collate_fn
         self.train_dataset = train_dataset
         self.val_dataset = val_dataset
+        self.metadata: dict[str, Any] = dict(metadata or {})
+        self._stop_signal: int | None = None  # set by the first SIGINT/SIGTERM during fit()
 
         self.model = model.to(self.device)
         self._step = _Step(self.model)
@@ -266,6 +315,7 @@ class Trainer:
             pin_memory=pin,
             drop_last=cfg.drop_last,
             generator=self._loader_gen,
+            worker_init_fn=_worker_ignores_stop_signals if cfg.num_workers > 0 else None,
             persistent_workers=cfg.persistent_workers and cfg.num_workers > 0,
         )
         n_samples = len(self.sampler.inner)
@@ -308,7 +358,7 @@ class Trainer:
             )
         else:
             optim_state = self.optimizer.state_dict()
-        return {
+        state: dict[str, Any] = {
             "model": self.model_state_dict(),
             "optimizer": optim_state,
             "scheduler": self.scheduler.state_dict(),
@@ -321,6 +371,9 @@ class Trainer:
             "skipped": {"count": self._skipped_count, "examples": list(self._skipped[:20])},
             "config": dataclasses.asdict(self.cfg),
         }
+        if self.metadata:
+            state["meta"] = dict(self.metadata)
+        return state
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Restore what :meth:`state_dict` returned."""
@@ -374,35 +427,107 @@ class Trainer:
         if self.is_main:
             self.checkpointer.save(state, name, metrics)
 
+    # ------------------------------------------------------------------ interrupts
+    @contextlib.contextmanager
+    def _stop_on_signals(self) -> Iterator[None]:
+        """First SIGINT/SIGTERM: note it (the loop stops after the current optimizer step);
+        second: the default action, i.e. stop at once. Only the main thread can set handlers."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        names = (signal.SIGINT, signal.SIGTERM)
+        previous = {s: signal.getsignal(s) for s in names}
+
+        def first(signum: int, frame: Any) -> None:
+            self._stop_signal = signum
+            for s in names:
+                signal.signal(s, signal.SIG_DFL)
+            if self.is_main:
+                print(
+                    f"\n{signal.Signals(signum).name} received: finishing the current step and writing a "
+                    "checkpoint (send it again to stop at once, without a checkpoint)",
+                    file=sys.stderr,
+                    flush=True,
+                )
+
+        for s in names:
+            signal.signal(s, first)
+        try:
+            yield
+        finally:
+            for s, handler in previous.items():
+                signal.signal(s, handler if handler is not None else signal.SIG_DFL)
+
+    def _stop_requested(self) -> bool:
+        """Whether any rank received a stop signal (collective under ``torchrun``)."""
+        if not self.dist.distributed:
+            return self._stop_signal is not None
+        flag = torch.tensor([self._stop_signal or 0], dtype=torch.int64)
+        if self.device.type == "cuda":
+            flag = flag.to(self.device)
+        import torch.distributed as tdist
+
+        tdist.all_reduce(flag, op=tdist.ReduceOp.MAX)
+        signum = int(flag.item())
+        if signum and self._stop_signal is None:
+            self._stop_signal = signum
+        return signum != 0
+
+    def _interrupt(self) -> TrainingInterrupted:
+        """Write the checkpoint at the current position (collective) and build the exception."""
+        name = f"iter_{self.global_iter:08d}.pth"
+        self.save_checkpoint(name)
+        position = (
+            f"epoch {self.epoch + 1}, batch {self.batches_done} of {self.batches_per_epoch}, "
+            f"iteration {self.global_iter}"
+        )
+        self.logger.log({"mode": "interrupted", "epoch": self.epoch + 1, "iter": self.global_iter,
+                         "signal": signal.Signals(self._stop_signal or signal.SIGINT).name})  # fmt: skip
+        path = self.work_dir / name if self.is_main else None
+        return TrainingInterrupted(self._stop_signal or signal.SIGINT, path, self.work_dir, position)
+
     # ------------------------------------------------------------------ loops
     def fit(self) -> dict[str, float]:
-        """Train until ``cfg.max_epochs``; returns the last evaluation's metrics (``{}`` if none)."""
-        cfg = self.cfg
+        """Train until ``cfg.max_epochs``; returns the last evaluation's metrics (``{}`` if none).
+
+        Raises :class:`TrainingInterrupted` after a SIGINT/SIGTERM (see the class docstring),
+        with the checkpoint of the stopping position written.
+        """
         if self.train_loader is None:
             raise ValueError("fit() needs a train_dataset (this Trainer was built with None)")
+        self._stop_signal = None
         try:
-            while self.epoch < cfg.max_epochs:
-                self._train_epoch()
-                epoch_done = self.epoch + 1
-                self.epoch, self.batches_done = epoch_done, 0
-                metrics = None
-                if (
-                    cfg.eval_interval > 0
-                    and self.val_dataset is not None
-                    and self.evaluator is not None
-                    and (epoch_done % cfg.eval_interval == 0 or epoch_done == cfg.max_epochs)
-                ):
-                    metrics = self.evaluate()
-                periodic = cfg.checkpoint_interval_epochs > 0 and (
-                    epoch_done % cfg.checkpoint_interval_epochs == 0 or epoch_done == cfg.max_epochs
-                )
-                if periodic:
-                    self.save_checkpoint(f"epoch_{epoch_done:04d}.pth", metrics)
-                elif metrics is not None and cfg.best_metric is not None:
-                    self.save_checkpoint(None, metrics)
+            with self._stop_on_signals():
+                self._fit()
         finally:
             self.logger.close()
         return self.last_metrics
+
+    def _fit(self) -> None:
+        cfg = self.cfg
+        while self.epoch < cfg.max_epochs:
+            self._train_epoch()
+            if self.batches_done < self.batches_per_epoch:  # left the epoch early: a stop signal
+                raise self._interrupt()
+            epoch_done = self.epoch + 1
+            self.epoch, self.batches_done = epoch_done, 0
+            metrics = None
+            if (
+                cfg.eval_interval > 0
+                and self.val_dataset is not None
+                and self.evaluator is not None
+                and (epoch_done % cfg.eval_interval == 0 or epoch_done == cfg.max_epochs)
+            ):
+                metrics = self.evaluate()
+            periodic = cfg.checkpoint_interval_epochs > 0 and (
+                epoch_done % cfg.checkpoint_interval_epochs == 0 or epoch_done == cfg.max_epochs
+            )
+            if periodic:
+                self.save_checkpoint(f"epoch_{epoch_done:04d}.pth", metrics)
+            elif metrics is not None and cfg.best_metric is not None:
+                self.save_checkpoint(None, metrics)
+            if self.epoch < cfg.max_epochs and self._stop_requested():  # a signal during evaluation
+                raise self._interrupt()
 
     def _train_epoch(self) -> None:
         cfg = self.cfg
@@ -468,6 +593,8 @@ class Trainer:
                 ):
                     self.save_checkpoint(f"iter_{self.global_iter:08d}.pth")
             bar.update(1)
+            if final_micro and self.batches_done < n and self._stop_requested():
+                break  # fit() writes the checkpoint of this position
             t_fetch = time.perf_counter()
         bar.close()
         self._report_skipped()
@@ -556,6 +683,7 @@ class Trainer:
             collate_fn=self.collate_fn,
             pin_memory=self.device.type == "cuda",
             generator=torch.Generator().manual_seed(cfg.seed),
+            worker_init_fn=_worker_ignores_stop_signals if cfg.num_workers > 0 else None,
         )
         from tqdm.auto import tqdm
 
