@@ -10,8 +10,10 @@ inputs in the same run when it is importable.
 - ``mel``: seconds of 16 kHz audio turned into MMAction2's log-mel features per second of wall
   time (one thread), ours (``vidcore.data.transforms.audio``, numpy/scipy) vs MMAction2's
   ``tools/data/build_audio_features.py`` (``AudioTools``: librosa STFT + lws framing), on the same
-  waveform; needs ``librosa`` and ``lws`` importable (``--extra-path`` adds a folder holding them)
-  and checks the two feature matrices agree first.
+  waveform; needs ``librosa`` (< 0.10: the tool passes ``librosa.filters.mel`` positional arguments)
+  and ``lws`` importable (``--extra-path`` adds a folder holding them) and checks the two feature
+  matrices agree first. On Python 3.11 ``lws`` 1.2.8 does not build (its generated C++ includes
+  ``longintrepr.h``, gone in 3.11), so the baseline is then reported as not measured.
 
 ``ratio`` > 1 means vidcore is faster. Variants are timed in interleaved rounds (median).
 Writes ``benchmarks/results/audio.json`` and prints it.
@@ -127,7 +129,7 @@ def bench_mel(seconds: float, repeats: int) -> list[Result]:
         extra["rows"] = [len(mine), len(theirs)]
         fns["mmaction2"] = lambda: tools.melspectrogram(tools.audio_normalize(wave))
     else:
-        extra["mmaction2"] = "not measured: MMAction2's feature tool needs librosa and lws"
+        extra["mmaction2"] = "not measured: MMAction2's feature tool needs librosa < 0.10 and lws (not importable here)"
     times = _interleaved(fns, repeats)
     speed = {k: seconds / v for k, v in times.items()}
     return [Result("audio", f"mel_80x16khz_{int(seconds)}s_audio", speed["vidcore"], "audio s / s",

@@ -1,0 +1,26 @@
+"""The score-keeping accuracy: per-sample rows come back in dataset-index order, de-duplicated,
+next to the same accuracy the plain metric gives."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from vidcore.audio.evaluation import ScoreKeepingAccuracy
+from vidcore.core.metrics import AccuracyMetric
+
+
+def test_rows_in_index_order_and_accuracy_unchanged() -> None:
+    scores = torch.tensor([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7], [0.6, 0.4]])
+    labels = torch.tensor([1, 1, 0, 0])
+    indices = torch.tensor([3, 0, 2, 1])
+    keep, plain = ScoreKeepingAccuracy((1,), detailed=True, keep_scores=True), AccuracyMetric((1,), detailed=True)
+    for m in (keep, plain):
+        m.update(scores[:2], labels[:2], indices[:2])
+        m.update(scores[2:], labels[2:], indices[2:])
+        m.update(scores[:1], labels[:1], indices[:1])  # a padded repeat (DistributedSampler)
+    out = keep.compute()
+    assert out["top1"] == plain.compute()["top1"] == 0.5  # index 3 right, 0 wrong, 2 wrong, 1 right
+    np.testing.assert_array_equal(out["indices"], [0, 1, 2, 3])
+    np.testing.assert_allclose(out["scores"], scores[[1, 3, 2, 0]].double().numpy())
+    np.testing.assert_array_equal(out["labels"], [1, 0, 0, 1])
