@@ -106,9 +106,31 @@ class AVARows:
 def read_rows(path: str | Path) -> AVARows:
     """Read an AVA ground-truth or detection csv (7 or 8 columns a line; see :class:`AVARows`).
 
-    A malformed line raises ``AnnotationError`` naming the file and line.
+    A malformed line raises ``AnnotationError`` naming the file and line. Files whose lines all
+    have the same number of columns are parsed in bulk by numpy (the same float values as
+    Python's ``float``); others, and any file that fails there, line by line.
     """
     p = Path(path)
+    text = p.read_text(encoding="utf-8")
+    lines = [line for line in text.splitlines() if line.strip()]
+    if lines:
+        n = lines[0].count(",") + 1
+        if n in (7, 8) and all(line.count(",") == n - 1 for line in lines):
+            try:
+                table = np.array(",".join(lines).split(","), dtype=object).reshape(-1, n)
+                stamps = table[:, 1].astype(np.int64)
+                numbers = table[:, 2:6].astype(np.float64)
+                labels = table[:, 6].astype(np.int64)
+                scores = table[:, 7].astype(np.float64) if n == 8 else np.ones(len(lines))
+                vids = table[:, 0].tolist()
+                keys = [f"{v},{t:04d}" for v, t in zip(vids, stamps.tolist())]
+                return AVARows(keys, numbers, labels, scores)
+            except (ValueError, TypeError):
+                pass  # the line-by-line reader names the offending line
+    return _read_rows_by_line(p, lines)
+
+
+def _read_rows_by_line(p: Path, lines: list[str]) -> AVARows:
     keys: list[str] = []
     coords: list[float] = []
     labels: list[int] = []
@@ -211,7 +233,22 @@ class AVAEvalResult:
 # ordering rows per keyframe as the reference readers do
 
 
-def _group_official(rows: AVARows, keep: np.ndarray, capacity: int) -> tuple[list[str], list[list[tuple]]]:
+@dataclass
+class _Groups:
+    """Rows grouped by keyframe in the reference reader's order: ``keys`` in first-appearance
+    order, group ``i`` is ``data[start[i] : start[i] + count[i]]`` with columns ``score, action
+    id, y1, x1, y2, x2`` (float64), each group sorted as the reference sorts it."""
+
+    keys: list[str]
+    data: np.ndarray
+    start: np.ndarray
+    count: np.ndarray
+
+    def index(self) -> dict[str, int]:
+        return {k: i for i, k in enumerate(self.keys)}
+
+
+def _group_official(rows: AVARows, keep: np.ndarray, capacity: int) -> _Groups:
     """The official reader: rows pushed on a per-keyframe heap of (score, id, y1, x1, y2, x2)
     (replacing the smallest when ``capacity`` is reached and a higher score arrives), then sorted
     by descending score (stable over the heap's list order). Keyframes in first-appearance order."""
@@ -225,19 +262,31 @@ def _group_official(rows: AVARows, keep: np.ndarray, capacity: int) -> tuple[lis
             heapq.heappush(heap, item)
         elif item[0] > heap[0][0]:
             heapq.heapreplace(heap, item)
-    order = list(entries)
-    return order, [sorted(entries[k], key=lambda t: -t[0]) for k in order]
+    keys = list(entries)
+    groups = [sorted(entries[k], key=lambda t: -t[0]) for k in keys]
+    count = np.asarray([len(g) for g in groups], dtype=np.int64)
+    data = np.asarray([t for g in groups for t in g], dtype=np.float64).reshape(-1, 6)
+    return _Groups(keys, data, np.cumsum(count) - count, count)
 
 
-def _group_stable(rows: AVARows, keep: np.ndarray) -> tuple[list[str], list[list[tuple]]]:
+def _group_stable(rows: AVARows, keep: np.ndarray) -> _Groups:
     """MMAction2's reader: rows of a keyframe in file order, stably sorted by descending score."""
-    entries: dict[str, list[tuple]] = {}
-    boxes, labels, scores = rows.boxes.tolist(), rows.labels.tolist(), rows.scores.tolist()
-    for i in np.flatnonzero(keep).tolist():
-        x1, y1, x2, y2 = boxes[i]
-        entries.setdefault(rows.keys[i], []).append((scores[i], labels[i], y1, x1, y2, x2))
-    order = list(entries)
-    return order, [sorted(entries[k], key=lambda t: -t[0]) for k in order]
+    idx = np.flatnonzero(keep)
+    if idx.size == 0:
+        return _Groups([], np.zeros((0, 6)), np.zeros(0, np.int64), np.zeros(0, np.int64))
+    keys = np.asarray(rows.keys, dtype=object)[idx].astype(str)
+    uniq, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    appearance = np.argsort(first, kind="stable")  # group ids in first-appearance order
+    rank = np.empty_like(appearance)
+    rank[appearance] = np.arange(appearance.size)
+    group = rank[inverse.reshape(-1)]
+    score = rows.scores[idx]
+    order = np.lexsort((np.arange(idx.size), -score, group))  # by group, score descending, file order
+    sel = idx[order]
+    b = rows.boxes[sel]
+    data = np.stack([rows.scores[sel], rows.labels[sel].astype(np.float64), b[:, 1], b[:, 0], b[:, 3], b[:, 2]], 1)
+    count = np.bincount(group, minlength=appearance.size).astype(np.int64)
+    return _Groups(uniq[appearance].tolist(), data, np.cumsum(count) - count, count)
 
 
 @dataclass
@@ -251,12 +300,18 @@ class _Flat:
     box: np.ndarray
 
 
-def _flatten(frames: Sequence[int], grouped: Sequence[Sequence[tuple]], dtype: type) -> _Flat:
-    n = [len(g) for g in grouped]
-    items = [t for g in grouped for t in g]
-    arr = np.asarray(items, dtype=np.float64).reshape(-1, 6)
+def _flatten(frames: Sequence[int], groups: _Groups, which: Sequence[int], dtype: type, cap: int | None = None) -> _Flat:
+    """Groups ``which`` (in that order) as frames ``frames``; at most ``cap`` rows each."""
+    count = groups.count[np.asarray(which, dtype=np.int64)] if len(which) else np.zeros(0, np.int64)
+    if cap is not None:
+        count = np.minimum(count, cap)
+    start = groups.start[np.asarray(which, dtype=np.int64)] if len(which) else np.zeros(0, np.int64)
+    total = int(count.sum())
+    offsets = np.arange(total) - np.repeat(np.cumsum(count) - count, count)
+    rows = np.repeat(start, count) + offsets
+    arr = groups.data[rows]
     return _Flat(
-        np.repeat(np.asarray(frames, dtype=np.int64), n),
+        np.repeat(np.asarray(frames, dtype=np.int64), count),
         arr[:, 1].astype(np.int64),
         arr[:, 0].astype(dtype),
         arr[:, 2:6].astype(dtype),
@@ -348,34 +403,32 @@ def evaluate_rows(
     cap = max_rows_per_keyframe
     if mode == "official":
         cap = OFFICIAL_MAX_ROWS_PER_KEYFRAME if cap is None else cap
-        gt_keys, gt_groups = _group_official(gt, gt_keep, 0)
-        det_keys, det_groups = _group_official(det, det_keep, cap)
+        gts = _group_official(gt, gt_keep, 0)
+        dets = _group_official(det, det_keep, cap)
+        cap = None  # applied by the reader
     else:
-        gt_keys, gt_groups = _group_stable(gt, gt_keep)
-        det_keys, det_groups = _group_stable(det, det_keep)
-        if cap is not None:
-            det_groups = [g[:cap] for g in det_groups]
+        gts = _group_stable(gt, gt_keep)
+        dets = _group_stable(det, det_keep)
     dtype = np.float64 if mode == "official" else np.float32
 
     # ground truth counted per class
     if mode == "official":
-        counted = [g for k, g in zip(gt_keys, gt_groups) if k not in excluded]
+        counted = [i for i, k in enumerate(gts.keys) if k not in excluded]
     else:
-        counted = gt_groups  # MMAction2 counts boxes on excluded keyframes too
-    gt_labels = np.asarray([t[1] for g in counted for t in g], dtype=np.int64)
+        counted = list(range(len(gts.keys)))  # MMAction2 counts boxes on excluded keyframes too
+    gt_labels = _flatten(counted, gts, counted, np.float64).label
     num_gt = {c: int(np.count_nonzero(gt_labels == c)) for c in classes}
 
     # the evaluated keyframes, in the reference's order
-    det_by_key = dict(zip(det_keys, det_groups))
-    gt_by_key = dict(zip(gt_keys, gt_groups))
+    det_index, gt_index = dets.index(), gts.index()
     if mode == "official":
-        frame_keys = [k for k in det_keys if k not in excluded]
+        frame_keys = [k for k in dets.keys if k not in excluded]
     else:
-        frame_keys = [k for k in gt_keys if k not in excluded]
-    index = {k: i for i, k in enumerate(frame_keys)}
-    d = _flatten(range(len(frame_keys)), [det_by_key.get(k, []) for k in frame_keys], dtype)
-    g_keys = [k for k in frame_keys if k in gt_by_key]
-    g = _flatten([index[k] for k in g_keys], [gt_by_key[k] for k in g_keys], dtype)
+        frame_keys = [k for k in gts.keys if k not in excluded]
+    with_det = [(i, det_index[k]) for i, k in enumerate(frame_keys) if k in det_index]
+    d = _flatten([i for i, _ in with_det], dets, [j for _, j in with_det], dtype, cap)
+    with_gt = [(i, gt_index[k]) for i, k in enumerate(frame_keys) if k in gt_index]
+    g = _flatten([i for i, _ in with_gt], gts, [j for _, j in with_gt], dtype)
     if mode == "official" and d.frame.size:
         valid = (d.box[:, 0] < d.box[:, 2]) & (d.box[:, 1] < d.box[:, 3])
         d = _Flat(d.frame[valid], d.label[valid], d.score[valid], d.box[valid])
