@@ -326,3 +326,47 @@ def test_bsn_pgm_parity(seed: int, tmp_path: Path) -> None:
     # MMAction2 computes the sample positions in float32 (the proposal bounds are float32 scalars);
     # here in float64: measured <= 2e-6
     np.testing.assert_allclose(mine, feats, rtol=0, atol=1e-5)
+
+
+# -- SSN -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("with_reg", [True, False])
+def test_ssn_loss_parity(seed: int, with_reg: bool) -> None:
+    """Our SSNLoss (plain autograd) against MMAction2's (a custom autograd Function for the OHEM
+    hinge): the three losses and the gradients of every input."""
+    require_mmaction()
+    from mmaction.models.losses import SSNLoss as MMSSNLoss
+    from mmengine.config import ConfigDict
+
+    from vidcore.localization.models.ssn import SSNLoss
+
+    gen = torch.Generator().manual_seed(seed)
+    videos, k = 3, 20
+    n = videos * 8
+    ptype = torch.tensor([0] + [1] * 6 + [2]).repeat(videos)
+    labels = torch.randint(1, k + 1, (videos,), generator=gen).repeat_interleave(8)
+    labels[7::8] = 0  # backgrounds
+    act = torch.randn(n, k + 1, generator=gen)
+    comp = torch.randn(n, k, generator=gen)
+    bbox = torch.randn(n, k, 2, generator=gen) if with_reg else None
+    targets = torch.randn(n, 2, generator=gen)
+    cfg = ConfigDict(ssn=dict(
+        sampler=dict(num_per_video=8, positive_ratio=1, background_ratio=1, incomplete_ratio=6),
+        loss_weight=dict(comp_loss_weight=0.1, reg_loss_weight=0.1)))  # fmt: skip
+
+    def run(loss_fn: object, mm: bool) -> tuple[dict, list]:
+        inputs = [t.clone().requires_grad_(True) if t is not None else None for t in (act, comp, bbox)]
+        args = (*inputs, ptype, labels, targets) + ((cfg,) if mm else ())
+        out = loss_fn(*args)  # type: ignore[operator]
+        sum(v.sum() for v in out.values()).backward()
+        return {key: float(v.detach().sum()) for key, v in out.items()}, [t.grad for t in inputs if t is not None]
+
+    theirs, g_theirs = run(MMSSNLoss(), True)
+    ours, g_ours = run(SSNLoss(), False)
+    assert set(ours) == set(theirs)
+    for key in theirs:
+        assert abs(ours[key] - theirs[key]) <= 1e-6 * max(1.0, abs(theirs[key])), (key, ours, theirs)
+    for a, b in zip(g_ours, g_theirs):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-7)
