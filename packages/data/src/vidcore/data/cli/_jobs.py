@@ -4,6 +4,7 @@ parallel job runner with a progress bar, and atomic output (write to a temporary
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import shutil
 import sys
@@ -37,6 +38,31 @@ def add_io_arguments(p: argparse.ArgumentParser, out_help: str) -> None:
                    help="video extensions to pick up when SRC is a folder (comma separated)")
     p.add_argument("--workers", type=int, default=1, help="parallel processes (default 1)")
     p.add_argument("--overwrite", action="store_true", help="redo outputs that already exist")
+    p.add_argument("--shard", type=parse_shard, default=None, metavar="I/N",
+                   help="process only shard I of N (0-based): run N of these, e.g. as a SLURM array "
+                   "(--shard $SLURM_ARRAY_TASK_ID/N), each on its own machine; no coordinator needed")
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """``"I/N"`` -> ``(I, N)`` with ``0 <= I < N`` (``argparse`` type: a bad value names the rule)."""
+    try:
+        i_text, n_text = text.split("/")
+        i, n = int(i_text), int(n_text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--shard takes I/N, e.g. 0/4, got {text!r}") from None
+    if n < 1 or not 0 <= i < n:
+        raise argparse.ArgumentTypeError(f"--shard {text}: need 0 <= I < N (shards are numbered from 0)")
+    return i, n
+
+
+def in_shard(name: str, shard: tuple[int, int] | None) -> bool:
+    """Whether the input with relative name ``name`` belongs to ``shard = (I, N)``: a stable hash
+    of the name modulo ``N`` (the same on every machine and run, independent of the other inputs,
+    so the N shards cover every input exactly once even when the list is read in another order)."""
+    if shard is None:
+        return True
+    digest = hashlib.sha1(name.encode("utf-8", "surrogateescape")).digest()
+    return int.from_bytes(digest[:8], "big") % shard[1] == shard[0]
 
 
 def find_videos(src: Path, *, root: Path | None = None, exts: Iterable[str] = VIDEO_EXTS) -> tuple[list[Path], Path]:
@@ -96,9 +122,12 @@ def published(dst: Path, *, folder: bool = False) -> Iterator[Path]:
 
 def plan_jobs(args: argparse.Namespace, suffix: str) -> list[Job]:
     """One job per video under ``args.src`` (a folder or a list file read with ``args.root``,
-    extensions ``args.ext``), its output under ``args.out`` with ``suffix``; output folders made."""
+    extensions ``args.ext``), its output under ``args.out`` with ``suffix``; output folders made.
+    With ``args.shard = (I, N)`` only the videos of shard ``I`` (see :func:`in_shard`)."""
     videos, base = find_videos(args.src, root=args.root, exts=args.ext.split(","))
+    shard = getattr(args, "shard", None)
     jobs = [Job(v, output_path(v, base, args.out, suffix)) for v in videos]
+    jobs = [j for j in jobs if in_shard(j.dst.relative_to(args.out).as_posix(), shard)]
     for job in jobs:
         job.dst.parent.mkdir(parents=True, exist_ok=True)
     return jobs

@@ -16,6 +16,8 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from ._jobs import in_shard, parse_shard
+
 EXAMPLES = """examples:
   vidcore-data mel data/kinetics400/videos_train data/kinetics400/audio_feature_train --workers 8
   vidcore-data mel clips/*.wav --out mels/                    # explicit files; OUT as an option
@@ -89,6 +91,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "--workers", type=int, default=min(4, os.cpu_count() or 1), help="processes (default %(default)s)"
     )
     p.add_argument("--overwrite", action="store_true", help="recompute outputs that already exist")
+    p.add_argument("--shard", type=parse_shard, default=None, metavar="I/N",
+                   help="process only shard I of N (0-based), e.g. one SLURM array task per shard")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     return p
 
@@ -165,6 +169,7 @@ def run(args: argparse.Namespace) -> int:
                 f"need an even --n-fft >= --hop >= 1, got {settings.n_fft}, {settings.hop_length}"
             )
         jobs = collect_jobs(inputs, out, args.ext.split(","))
+        jobs = [j for j in jobs if in_shard(Path(j.target).relative_to(out).as_posix(), args.shard)]
     except (FileNotFoundError, ValueError) as exc:
         print(f"vidcore-data mel: {exc}", file=sys.stderr)
         return 2
