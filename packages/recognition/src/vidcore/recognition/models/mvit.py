@@ -86,21 +86,31 @@ def rel_pos_for(table: Tensor, q_size: int, k_size: int) -> Tensor:
 def decomposed_rel_pos(
     q: Tensor, q_shape: Size3, k_shape: Size3, rel_t: Tensor, rel_h: Tensor, rel_w: Tensor
 ) -> Tensor:
-    """The relative position logits ``(B, heads, Lq, Lk)`` of the space-time tokens.
+    """The attention mask ``(B, heads, 1 + Lq, 1 + Lk)`` of relative position logits: zero on the
+    class token's row and column, and for the space-time tokens, query at ``(t, h, w)`` and key at
+    ``(t', h', w')``, ``q . Rt[t, t'] + q . Rh[h, h'] + q . Rw[w, w']``.
 
-    ``q`` ``(B, heads, Lq, C)`` (class token excluded), unscaled; the term for query at
-    ``(t, h, w)`` and key at ``(t', h', w')`` is ``q . Rt[t, t'] + q . Rh[h, h'] + q . Rw[w, w']``.
+    ``q`` ``(B, heads, 1 + Lq, C)``, unscaled, class token first. The mask is written in place
+    (two passes over it, no temporaries of its size; out of place during ONNX export).
     """
     b, heads, _, c = q.shape
     qt, qh, qw = q_shape
     kt, kh, kw = k_shape
-    r_q = q.reshape(b, heads, qt, qh, qw, c)
+    r_q = q[:, :, 1:].reshape(b, heads, qt, qh, qw, c)
     t = torch.einsum("bythwc,tkc->bythwk", r_q, rel_pos_for(rel_t, qt, kt))  # (B, heads, qt, qh, qw, kt)
     h = torch.einsum("bythwc,hkc->bythwk", r_q, rel_pos_for(rel_h, qh, kh))  # (..., kh)
     w = torch.einsum("bythwc,wkc->bythwk", r_q, rel_pos_for(rel_w, qw, kw))  # (..., kw)
-    # (B, heads, qt, qh, qw, kt, kh, kw) -> (B, heads, Lq, Lk)
-    logits = t[..., :, None, None] + h[..., None, :, None] + w[..., None, None, :]
-    return logits.reshape(b, heads, qt * qh * qw, kt * kh * kw)
+    if torch.onnx.is_in_onnx_export():  # the exporter mistranslates writes into views: out of place
+        rel = t[..., :, None, None] + h[..., None, :, None] + w[..., None, None, :]
+        return F.pad(rel.reshape(b, heads, qt * qh * qw, kt * kh * kw), (1, 0, 1, 0))
+    mask = q.new_empty(b, heads, 1 + qt * qh * qw, 1 + kt * kh * kw)
+    mask[:, :, 0] = 0.0
+    mask[:, :, 1:, 0] = 0.0
+    # (B, heads, Lq, Lk) view -> (B, heads, qt, qh, qw, kt, kh, kw)
+    grid = mask[:, :, 1:, 1:].unflatten(3, (kt, kh, kw)).unflatten(2, (qt, qh, qw))
+    grid.copy_(t[..., :, None, None] + h[..., None, :, None])  # (..., kt, kh, 1) broadcast over kw
+    grid += w[..., None, None, :]
+    return mask
 
 
 def _pool_tokens(
@@ -109,16 +119,17 @@ def _pool_tokens(
     """Pool the space-time tokens of ``x`` ``(B, heads, 1 + T*H*W, C)`` (class token first, kept
     as is) with ``pool`` on the ``(T, H, W)`` grid; then ``norm`` over C on all tokens.
 
-    Returns ``(B, heads, 1 + T'*H'*W', C)`` and ``(T', H', W')``.
+    Returns ``(B, heads, 1 + T'*H'*W', C)`` and ``(T', H', W')``. The grid goes through ``pool`` in
+    channels-last memory (a permuted view of the tokens), so no layout copies are made around it.
     """
     b, heads, _, c = x.shape
     cls_tok, x = x[:, :, :1], x[:, :, 1:]
-    # (B, heads, T*H*W, C) -> (B*heads, C, T, H, W)
+    # (B, heads, T*H*W, C) -> (B*heads, T, H, W, C) -> (B*heads, C, T, H, W) in channels_last_3d memory
     x = x.reshape(b * heads, *size, c).permute(0, 4, 1, 2, 3)
     x = pool(x)
     out: Size3 = (x.shape[2], x.shape[3], x.shape[4])
-    # (B*heads, C, T', H', W') -> (B, heads, T'*H'*W', C)
-    x = x.reshape(b, heads, c, -1).transpose(2, 3)
+    # (B*heads, C, T', H', W') -> (B*heads, T', H', W', C) -> (B, heads, T'*H'*W', C)
+    x = x.permute(0, 2, 3, 4, 1).reshape(b, heads, -1, c)
     x = torch.cat((cls_tok, x), dim=2)
     if norm is not None:
         x = norm(x)
@@ -196,8 +207,7 @@ class MultiScaleAttention(nn.Module):
         v, _ = _pool_tokens(v, self.pool_v, size, self.norm_v)
         mask = None
         if self.rel_pos:
-            rel = decomposed_rel_pos(q[:, :, 1:], q_size, k_size, self.rel_pos_t, self.rel_pos_h, self.rel_pos_w)
-            mask = F.pad(rel, (1, 0, 1, 0))  # no relative position for the class token's row and column
+            mask = decomposed_rel_pos(q, q_size, k_size, self.rel_pos_t, self.rel_pos_h, self.rel_pos_w)
         out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, scale=self.scale)
         if self.residual_pooling:  # the class token gets no residual
             out = torch.cat((out[:, :, :1], out[:, :, 1:] + q[:, :, 1:]), dim=2)
