@@ -66,11 +66,11 @@ def _render_video(rng: np.random.Generator, cfg: SynthDetectionConfig) -> tuple[
             s = np.sin(2 * np.pi * t / period + phase)
             x, y, sw, sh, gain = cx, cy, bw, bh, 1.0
             if 1 in acts:
-                y += 8 * s
+                y += 10 * s
             if 2 in acts:
-                x += 8 * s
+                x += 10 * s
             if 3 in acts:
-                sw, sh = bw * (1 + 0.3 * s), bh * (1 + 0.3 * s)
+                sw, sh = bw * (1 + 0.4 * s), bh * (1 + 0.4 * s)
             if 4 in acts:
                 gain = 0.55 + 0.45 * (1 if np.sin(2 * np.pi * t / (period / 2) + phase) > 0 else -1)
             x1, y1 = round(x - sw / 2), round(y - sh / 2)

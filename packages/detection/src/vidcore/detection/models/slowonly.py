@@ -11,6 +11,7 @@ MMAction2's ``backbone.`` keys are ResNet3dSlowOnly's, which the recognition bac
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Literal
 
 from vidcore.recognition.models.resnet3d import NonLocalSpec, ResNet3d
 
@@ -25,18 +26,25 @@ __all__ = ["slowonly_ava_backbone", "slowonly_detector"]
 SLOWONLY_NL = NonLocalSpec(mode="embedded_gaussian", sub_sample=True, use_scale=True, norm=True)
 
 
-def slowonly_ava_backbone(depth: int = 50, *, non_local: bool = False, base_channels: int = 64) -> ResNet3d:
+def slowonly_ava_backbone(
+    depth: int = 50,
+    *,
+    non_local: bool = False,
+    base_channels: int = 64,
+    spatial_strides: tuple[int, int, int, int] = (1, 2, 2, 1),
+) -> ResNet3d:
     """SlowOnly ResNet (50/101 in MMAction2; 18/34 and a narrower ``base_channels`` for small
-    models) with stride 16 (last stage unstrided); with ``non_local`` the NL blocks of MMAction2's
-    ``slowonly ... r50-nl`` AVA configs (res3 blocks 0, 2; res4 0, 2, 4)."""
+    models) with stride 16 (last stage unstrided; ``spatial_strides=(1, 2, 1, 1)`` gives stride 8);
+    with ``non_local`` the NL blocks of MMAction2's ``slowonly ... r50-nl`` AVA configs (res3
+    blocks 0, 2; res4 0, 2, 4)."""
     return ResNet3d(
         depth,
         base_channels=base_channels,
+        spatial_strides=spatial_strides,
         conv1_kernel=(1, 7, 7),
         conv1_stride_t=1,
         pool1_stride_t=1,
         inflate=(0, 0, 1, 1),
-        spatial_strides=(1, 2, 2, 1),
         with_pool2=False,
         non_local=(0, (1, 0, 1, 0), (1, 0, 1, 0, 1, 0), 0) if non_local else (0, 0, 0, 0),
         non_local_spec=SLOWONLY_NL if non_local else None,
@@ -55,12 +63,15 @@ def slowonly_detector(
     focal_alpha: float = 1.0,
     focal_gamma: float = 0.0,
     base_channels: int = 64,
+    featmap_stride: Literal[8, 16] = 16,
 ) -> AVADetector:
-    """A SlowOnly detector (2048 RoI channels for R50/R101, twice that with ``with_global``)."""
-    backbone = slowonly_ava_backbone(depth, non_local=non_local, base_channels=base_channels)
+    """A SlowOnly detector (2048 RoI channels for R50/R101, twice that with ``with_global``);
+    ``featmap_stride=8`` leaves the third stage unstrided too (small inputs)."""
+    strides = (1, 2, 2, 1) if featmap_stride == 16 else (1, 2, 1, 1)
+    backbone = slowonly_ava_backbone(depth, non_local=non_local, base_channels=base_channels, spatial_strides=strides)
     channels = backbone.feat_dim * (2 if with_global else 1)
     head = AVARoIHead(
-        RoIExtractor3D(8, 16, temporal_pool_mode=temporal_pool_mode, with_global=with_global),
+        RoIExtractor3D(8, featmap_stride, temporal_pool_mode=temporal_pool_mode, with_global=with_global),
         BBoxHeadAVA(channels, num_classes, dropout_ratio=dropout_ratio, mlp_head=mlp_head,
                     focal_alpha=focal_alpha, focal_gamma=focal_gamma),
     )  # fmt: skip
@@ -147,10 +158,10 @@ def slowonly_r101_8x8x1_ava21(num_classes: int = 81) -> AVADetector:
     replace(
         SYNTH,
         convert_mmaction=convert_mmaction_detector,
-        notes="A small SlowOnly (ResNet-18 layout, 16 stem channels, 128 RoI channels) for the synthetic "
+        notes="A small SlowOnly (ResNet-18 layout, 16 stem channels, stride 8, 128 RoI channels) for the synthetic "
         "detection set (vidcore.detection.synth); trained from scratch by the demo.",
     )
 )
 def slowonly_r18_synth(num_classes: int = 5) -> AVADetector:
-    """SlowOnly-R18 with 16 base channels, 8 frames 1 apart (one second at 8 fps)."""
-    return slowonly_detector(18, num_classes, base_channels=16, dropout_ratio=0.2)
+    """SlowOnly-R18 with 16 base channels, stride 8, 8 frames 1 apart (one second at 8 fps)."""
+    return slowonly_detector(18, num_classes, base_channels=16, dropout_ratio=0.2, featmap_stride=8)
