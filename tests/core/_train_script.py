@@ -6,7 +6,8 @@ bytes reach the temp file, touch ``--marker`` and sleep, so the test can SIGKILL
 ``--signal-at-batch K --signals INT[,INT]`` sends the process itself those real signals (``os.kill``)
 in the middle of the K-th training micro-batch (1-based, counted in this process); ``--step-sleep S``
 slows every step down so a test can signal it from outside. A run stopped by a signal exits with
-``128 + signum`` after the trainer wrote its checkpoint.
+``128 + signum`` after the trainer wrote its checkpoint; ``--signal-rank R`` signals rank R only
+(the other ranks must stop at the same step).
 """
 
 from __future__ import annotations
@@ -94,6 +95,7 @@ def main() -> None:
     p.add_argument("--strategy", default="ddp")
     p.add_argument("--signal-at-batch", type=int, default=0)
     p.add_argument("--signals", default="INT")
+    p.add_argument("--signal-rank", type=int, default=-1, help="only this rank signals itself (-1: every rank)")
     p.add_argument("--step-sleep", type=float, default=0.0)
     p.add_argument("--meta", default=None, help="a JSON object stored as the checkpoints' metadata")
     args = p.parse_args()
@@ -103,7 +105,8 @@ def main() -> None:
         install_kill_hook(args.kill_at_iter_save, Path(args.marker))
     torch.manual_seed(0)  # the same initial weights in every process
     model = ToyNet(dropout=args.dropout)
-    if args.signal_at_batch or args.step_sleep:
+    rank = int(os.environ.get("RANK", "0"))
+    if (args.signal_at_batch and args.signal_rank in (-1, rank)) or args.step_sleep:
         install_signal_hook(model, args.signal_at_batch, args.signals.split(","), args.step_sleep)
     cfg = TrainerConfig(
         max_epochs=args.epochs,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -31,9 +32,26 @@ def _env() -> dict[str, str]:
     return env
 
 
-def _start(work: Path, out: Path, *extra: str) -> subprocess.Popen:
+def _start(work: Path, out: Path, *extra: str, env: dict[str, str] | None = None) -> subprocess.Popen:
     cmd = [sys.executable, str(SCRIPT), "--work-dir", str(work), "--out", str(out), *extra]
-    return subprocess.Popen(cmd, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(cmd, env=env or _env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _start_two(work: Path, out: Path, *extra: str) -> list[subprocess.Popen]:
+    """Two gloo processes with the environment torchrun gives them (batch 2 each: 4 steps an epoch)."""
+    port = str(_free_port())
+    procs = []
+    for rank in range(2):
+        env = dict(_env(), RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE="2", LOCAL_WORLD_SIZE="2",
+                   MASTER_ADDR="127.0.0.1", MASTER_PORT=port)  # fmt: skip
+        procs.append(_start(work, out, "--batch-size", "2", *extra, env=env))
+    return procs
 
 
 def _finish(proc: subprocess.Popen) -> tuple[int, str, str]:
@@ -129,3 +147,23 @@ def test_checkpoints_carry_the_trainer_metadata(full_run):
     work = full_run[1]
     for name in ("epoch_0001.pth", "epoch_0002.pth"):
         assert load_checkpoint(work / name)["meta"] == META  # read back by the safe loader
+
+
+def test_a_signal_on_one_rank_stops_every_rank_at_the_same_step(uninterrupted, tmp_path):
+    """Under torchrun the ranks agree (one all-reduce per step): rank 0 alone gets SIGINT during
+    its 2nd step, both ranks stop after it, rank 0 writes the checkpoint, and two processes resumed
+    from it end where one uninterrupted process does."""
+    work = tmp_path / "work"
+    procs = _start_two(work, tmp_path / "w.pt", "--signal-at-batch", "2", "--signal-rank", "0")
+    results = [_finish(p) for p in procs]
+    assert [rc for rc, _, _ in results] == [130, 130], [err[-2000:] for _, _, err in results]
+    assert "SIGINT received" in results[0][2] and "SIGINT received" not in results[1][2]
+    assert all("stopped: training stopped by SIGINT at epoch 1, batch 2 of 4" in out for _, out, _ in results)
+    state = load_checkpoint(work / "iter_00000002.pth")
+    assert (state["epoch"], state["batches_done"], state["global_iter"], state["world_size"]) == (0, 2, 2, 2)
+
+    results = [_finish(p) for p in _start_two(work, tmp_path / "w.pt", "--resume", "auto")]
+    assert [rc for rc, _, _ in results] == [0, 0], [err[-2000:] for _, _, err in results]
+    got = torch.load(tmp_path / "w.pt")
+    for k in uninterrupted:
+        torch.testing.assert_close(got[k], uninterrupted[k], rtol=1e-5, atol=1e-6, msg=k)

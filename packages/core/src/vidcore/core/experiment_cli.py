@@ -73,7 +73,10 @@ class TrainVerb:
             description=(
                 "Train the experiment CONFIG: a Python file binding `config = Experiment(...)`, the name of "
                 "a shipped config (--list-configs), or a run folder (its resolved config.json). Checkpoints, "
-                "log.jsonl and the resolved config.json go to the experiment's work_dir (or --work-dir)."
+                "log.jsonl and the resolved config.json go to the experiment's work_dir (or --work-dir). "
+                "Ctrl-C (SIGINT) or SIGTERM: the current step finishes, a checkpoint of that position is "
+                "written and the resume command printed; exit status 130 (SIGINT) or 143 (SIGTERM). A second "
+                "signal stops at once, without a checkpoint."
             ),
             epilog=self.examples
             or (
