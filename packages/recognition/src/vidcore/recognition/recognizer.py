@@ -30,31 +30,13 @@ import torch
 from torch import Tensor, nn
 
 from vidcore.core.losses import CrossEntropyLoss
+from vidcore.core.views import AverageClips, average_views
 
 InputLayout = Literal["NCTHW", "NCHW"]
-AverageClips = Literal["prob", "score"] | None
 
 #: ImageNet mean / std in 0-255 units (RGB order), as used by nearly every MMAction2 config.
 IMAGENET_MEAN_255: tuple[float, float, float] = (123.675, 116.28, 103.53)
 IMAGENET_STD_255: tuple[float, float, float] = (58.395, 57.12, 57.375)
-
-
-def average_views(scores: Tensor, mode: AverageClips = "prob") -> Tensor:
-    """Aggregate per-view scores ``(N, V, K)`` into per-video scores.
-
-    ``"prob"``: mean over views of the softmax probabilities -> ``(N, K)`` (MMAction2's
-    ``average_clips='prob'``); ``"score"``: mean of the raw logits -> ``(N, K)``; ``None``: the
-    per-view logits unchanged ``(N, V, K)``.
-    """
-    if scores.dim() != 3:
-        raise ValueError(f"average_views expects scores of shape (N, V, K), got {tuple(scores.shape)}")
-    if mode is None:
-        return scores
-    if mode == "prob":
-        return scores.softmax(dim=2).mean(dim=1)
-    if mode == "score":
-        return scores.mean(dim=1)
-    raise ValueError(f"average_clips must be 'prob', 'score' or None, got {mode!r}")
 
 
 class Recognizer(nn.Module):
