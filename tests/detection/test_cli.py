@@ -131,3 +131,12 @@ def test_dataset_batch_train_test_infer(synth: Path, tmp_path: Path, capsys: pyt
     capsys.readouterr()
     assert main(["infer", str(video), "--preset", "slowonly_r18_synth", "--checkpoint", str(ckpt)]) == 2
     assert "--proposals PKL or --detector" in capsys.readouterr().err
+
+    # TorchScript export, checked against eager inside the verb; and again here on our own input
+    assert main(["export", str(ckpt), "--preset", "slowonly_r18_synth", "--out", str(tmp_path / "det.pt")]) == 0
+    scripted = torch.jit.load(str(tmp_path / "det.pt"))
+    video_t, rois = batch.video[:1], torch.tensor([[0.0, 5.0, 6.0, 40.0, 60.0]])
+    model = TASK.build_model(exp, pretrained=False)
+    TASK.load_weights(exp, model, ckpt)
+    expected = model.eval()(model.preprocess(video_t), rois).sigmoid()
+    torch.testing.assert_close(scripted(video_t, rois), expected, atol=1e-5, rtol=1e-5)

@@ -19,6 +19,7 @@ VERBS: dict[str, str] = {
     "test": "test",
     "eval": "evaluate",
     "infer": "infer",
+    "export": "export",
 }
 
 EPILOG = """examples:
@@ -29,6 +30,7 @@ EPILOG = """examples:
   vidcore-detection test my_exp.py work_dirs/my_exp/best.pth
   vidcore-detection infer clip.mp4 --preset slowonly_r50_4x16x1_ava21 --checkpoint slowonly_vidcore.pth \\
       --proposals proposals.pkl --label-map label_map.txt
+  vidcore-detection export slowonly_vidcore.pth --preset slowonly_r50_4x16x1_ava21 --out slowonly_ava.pt
 
 run `vidcore-detection VERB --help` for each verb's options."""
 
