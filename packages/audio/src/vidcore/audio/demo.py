@@ -189,10 +189,14 @@ def run_demo(
     names = [ln.strip() for ln in (data / "label_map.txt").read_text().splitlines() if ln.strip()]
     clip_path = data / result.sample_ids[0]
     probs = predict_file(model, preset, clip_path)
-    clip = file_clips(preset, clip_path)[len(file_clips(preset, clip_path)) // 2].numpy()
-    sound_of = {n: n.split("_", 2)[-1] for n in names}
-    title = (f"{clip_path.name}: audio says {names[int(probs.argmax())]} ({float(probs.max()):.0%}); "
-             f"sound heard: {sound_of[names[int(probs.argmax())]]}, true class {names[int(result.labels[0])]}")  # fmt: skip
+    clips = file_clips(preset, clip_path)
+    clip = clips[len(clips) // 2].numpy()  # the middle test clip, (T, F)
+    meta = json.loads((data / "av_classes.json").read_text())
+    sound_of = [c["sound"] for c in meta["classes"]]
+    heard = {s: float(sum(p for p, c in zip(probs.tolist(), sound_of, strict=True) if c == s)) for s in meta["sounds"]}
+    best_sound = max(heard, key=heard.get)  # type: ignore[arg-type]
+    title = (f"{clip_path.name} (true class {names[int(result.labels[0])]})\n"
+             f"the audio model hears {best_sound} (p = {heard[best_sound]:.2f}, summed over the motions)")  # fmt: skip
     png = plot_spectrogram(clip, title, out / "spectrogram.png", frame_seconds=preset.hop_length / preset.sample_rate)
 
     ok = fused.top1 >= TARGET_FUSED and fused.top1 > max(video_r.top1, audio_r.top1)
