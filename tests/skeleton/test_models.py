@@ -136,3 +136,16 @@ def test_wrong_input_is_refused_with_the_expected_layout() -> None:
         model.predict(torch.zeros(2, 17, 3))
     with pytest.raises(ValueError, match="no 'keypoint' field"):
         model.forward_eval(SkeletonBatch(heatmap=torch.zeros(1, 17, 4, 8, 8)))
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["stgcn_joint_80e_ntu60_xsub_keypoint_2d", "stgcnpp_bone_80e_ntu60_xsub_keypoint_3d", "agcn_joint_80e_ntu60_xsub_keypoint_2d"],
+)
+def test_preset_graph_is_the_model_graph(name: str) -> None:
+    from vidcore.data.skeleton_graphs import graph_adjacency
+
+    preset = get_preset(name)
+    model = get_model(name)
+    expected = torch.tensor(graph_adjacency(preset.graph, preset.graph_strategy), dtype=torch.float32)
+    assert torch.equal(model.backbone.gcn[0].gcn.A.detach(), expected)

@@ -20,6 +20,7 @@ __all__ = [
     "NTU60_XSUB_HEATMAP",
     "NTU120_XSUB_2D",
     "NTU120_XSUB_3D",
+    "SYNTH_COCO_2D",
     "UCF101_HEATMAP",
 ]
 
@@ -56,3 +57,10 @@ K400_HEATMAP = Preset(dataset="kinetics400", num_classes=400, **_HEATMAP)  # typ
 UCF101_HEATMAP = Preset(dataset="ucf101", num_classes=101, **_HEATMAP)  # type: ignore[arg-type]
 #: HMDB51 split 1, PoseC3D heatmaps.
 HMDB51_HEATMAP = Preset(dataset="hmdb51", num_classes=51, **_HEATMAP)  # type: ignore[arg-type]
+
+#: vidcore's synthetic skeleton set (``vidcore-data synth --skeleton``): 10 motions, one person,
+#: COCO-17 2D keypoints, sequences of 40-72 frames; 32-frame clips keep the demo within minutes.
+SYNTH_COCO_2D = Preset(
+    dataset="vidcore_synth_skeleton", num_classes=10, graph="coco", pre_normalize="2d", clip_len=32,
+    num_person=1, test_num_clips=5, classifier=_GCN_CLS,
+)  # fmt: skip

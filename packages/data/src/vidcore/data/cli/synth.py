@@ -11,6 +11,7 @@ EXAMPLES = """examples:
   vidcore-data synth demo_data/                         # 8 classes x 40 videos, 96x96
   vidcore-data synth small/ --videos-per-class 6 --size 64 --workers 2
   vidcore-data synth big/ --videos-per-class 200 --seed 1  # another draw of the same classes
+  vidcore-data synth skel/ --skeleton                    # COCO-17 skeleton pickle, 10 motions x 60
 
 output: OUT_DIR/videos/<class>/*.mp4, label_map.txt, train.txt, val.txt (MMAction2 video lists,
 paths relative to OUT_DIR), flip_label_map.json. Re-running resumes: finished videos are kept."""
@@ -44,6 +45,13 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     )
     p.add_argument("--motions", default=None, help="with --audio: comma-separated motions (default: the 4 moves)")
     p.add_argument("--sounds", default=None, help="with --audio: comma-separated sounds (default: rising/falling chirp)")
+    p.add_argument(
+        "--skeleton",
+        action="store_true",
+        help="write the skeleton set instead: COCO-17 stick figures performing 10 motions as an MMAction2 "
+        "skeleton pickle with train/val splits (see vidcore.data.synth_skeleton), e.g. `synth skel/ --skeleton`",
+    )
+    p.add_argument("--samples-per-class", type=int, default=60, help="with --skeleton: sequences per motion")
     return p
 
 
@@ -61,6 +69,8 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as e:
         print(f"vidcore-data synth: {e}")
         return 2
+    if args.skeleton:
+        return _run_skeleton(args)
     if args.audio:
         return _run_audio(args, cfg)
     out = render_dataset(args.out_dir, cfg, workers=args.workers, progress=not args.no_progress)
@@ -89,4 +99,21 @@ def _run_audio(args: argparse.Namespace, cfg: SynthConfig) -> int:
     k = len(audio.motions) * len(audio.sounds)
     print(f"wrote {n_train + n_val} audio-visual videos to {out} ({n_train} train, {n_val} val, {k} classes = "
           f"{len(audio.motions)} motions x {len(audio.sounds)} sounds)")
+    return 0
+
+
+def _run_skeleton(args: argparse.Namespace) -> int:
+    from vidcore.data.synth_skeleton import SkeletonSynthConfig, render_skeleton_dataset
+
+    try:
+        cfg = SkeletonSynthConfig(
+            samples_per_class=args.samples_per_class, val_fraction=args.val_fraction, seed=args.seed
+        )
+    except ValueError as e:
+        print(f"vidcore-data synth: {e}")
+        return 2
+    path = render_skeleton_dataset(args.out_dir, cfg)
+    n_val = max(1, round(cfg.samples_per_class * cfg.val_fraction)) * len(cfg.motions)
+    n = cfg.samples_per_class * len(cfg.motions)
+    print(f"wrote {n} skeleton sequences to {path} ({n - n_val} train, {n_val} val, {len(cfg.motions)} motions)")
     return 0

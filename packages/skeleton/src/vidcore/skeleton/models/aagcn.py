@@ -245,4 +245,5 @@ register_gcn_streams(
     "skeleton/2s-agcn/2s-agcn_8xb16-{stream}-u100-80e_{dataset}-keypoint-{dim}.py",
     convert_mmaction_gcn,
     "2s-AGCN; MMAction2 reports 88.60 top-1 (NTU60 XSub 2D joint, 10 clips); 3.46M parameters.",
+    strategy="spatial",
 )

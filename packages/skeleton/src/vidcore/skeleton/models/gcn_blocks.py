@@ -172,11 +172,13 @@ def register_gcn_streams(
     config: str,
     convert: Callable[[Mapping[str, Tensor]], dict[str, Tensor]],
     notes: str,
+    *,
+    strategy: str,
 ) -> None:
     """Register ``{family}_{stream}_80e_{dataset}_keypoint_{2d|3d}`` presets: one per input stream
     (joint, bone, joint motion, bone motion; MMAction2 trains one model per stream and fuses their
     scores) and label set, each with that stream's MMAction2 config. ``build(layout)`` returns the
-    backbone (with ``out_channels``); the head is :class:`GCNHead`."""
+    backbone (with ``out_channels``) on the ``strategy`` graph partition; the head is :class:`GCNHead`."""
     for meta, dim in metas:
         for stream, feats in STREAMS.items():
             name = f"{family}_{stream.replace('-', '_')}_80e_{meta.dataset}_keypoint_{dim}"
@@ -192,6 +194,10 @@ def register_gcn_streams(
             builder.__name__ = builder.__qualname__ = name
             builder.__module__ = build.__module__  # the family's module, not this helper's
             builder.__doc__ = f"{family} on the {stream} stream of {meta.dataset} ({dim.upper()} keypoints)."
-            register_preset(replace(meta, feats=feats, mmaction_config=cfg, convert_mmaction=convert, notes=notes))(
+            register_preset(
+                replace(
+                    meta, feats=feats, graph_strategy=strategy, mmaction_config=cfg, convert_mmaction=convert, notes=notes
+                )
+            )(
                 builder
             )

@@ -21,6 +21,7 @@ Published (MMAction2 model zoo, NTU60 XSub, 10 clips, top-1): ST-GCN 2D joint 88
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Literal
 
 import torch
@@ -28,8 +29,10 @@ from torch import Tensor, nn
 
 from vidcore.data.skeleton_graphs import graph_adjacency
 
-from ..meta import NTU60_XSUB_2D, NTU60_XSUB_3D, NTU120_XSUB_2D, NTU120_XSUB_3D
-from .gcn_blocks import MultiScaleTCN, UnitTCN, convert_mmaction_gcn, register_gcn_streams
+from ..meta import NTU60_XSUB_2D, NTU60_XSUB_3D, NTU120_XSUB_2D, NTU120_XSUB_3D, SYNTH_COCO_2D
+from ..recognizer import SkeletonRecognizer
+from ..registry import register_preset
+from .gcn_blocks import GCNHead, MultiScaleTCN, UnitTCN, convert_mmaction_gcn, register_gcn_streams
 
 __all__ = ["STGCN", "STGCNBlock", "UnitGCN", "stgcn_backbone", "stgcnpp_backbone"]
 
@@ -265,6 +268,7 @@ register_gcn_streams(
     "skeleton/stgcn/stgcn_8xb16-{stream}-u100-80e_{dataset}-keypoint-{dim}.py",
     convert_mmaction_gcn,
     "ST-GCN; MMAction2 reports 88.95 top-1 (NTU60 XSub 2D joint, 10 clips); 3.09M parameters.",
+    strategy="stgcn_spatial",
 )
 register_gcn_streams(
     "stgcnpp",
@@ -273,4 +277,18 @@ register_gcn_streams(
     "skeleton/stgcnpp/stgcnpp_8xb16-{stream}-u100-80e_{dataset}-keypoint-{dim}.py",
     convert_mmaction_gcn,
     "ST-GCN++; MMAction2 reports 89.29 top-1 (NTU60 XSub 2D joint, 10 clips); 1.39M parameters.",
+    strategy="spatial",
 )
+
+
+@register_preset(
+    replace(
+        SYNTH_COCO_2D,
+        convert_mmaction=convert_mmaction_gcn,
+        notes="ST-GCN (the NTU60 2D architecture, 3.09M parameters at 60 classes) for the built-in synthetic "
+        "skeleton set (vidcore-data synth --skeleton); trained by `python -m vidcore.skeleton.demo`.",
+    )
+)
+def stgcn_joint_synth_coco_2d(num_classes: int = 10) -> SkeletonRecognizer:
+    backbone = stgcn_backbone("coco")
+    return SkeletonRecognizer(backbone, GCNHead(backbone.out_channels, num_classes), input_key="keypoint")

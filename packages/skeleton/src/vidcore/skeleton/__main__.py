@@ -1,0 +1,5 @@
+import sys
+
+from vidcore.skeleton.cli import main
+
+sys.exit(main())
