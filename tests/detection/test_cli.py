@@ -122,12 +122,24 @@ def test_dataset_batch_train_test_infer(synth: Path, tmp_path: Path, capsys: pyt
     video = synth / "videos" / "val000.mp4"
     assert main(["infer", str(video), "--preset", "slowonly_r18_synth", "--checkpoint", str(ckpt),
                  "--proposals", str(synth / "proposals_val.pkl"), "--label-map", str(synth / "label_map.pbtxt"),
-                 "--top-k", "2", "--out", str(tmp_path / "infer.json")]) == 0  # fmt: skip
+                 "--top-k", "2", "--out", str(tmp_path / "infer.json"),
+                 "--video-out", str(tmp_path / "annotated.mp4")]) == 0  # fmt: skip
     result = json.loads((tmp_path / "infer.json").read_text())
     assert [k["timestamp"] for k in result["keyframes"]] == [1.0, 2.0]
     person = result["keyframes"][0]["people"][0]
     assert len(person["actions"]) == 2 and person["actions"][0]["name"] in {"bob", "sway", "pulse", "flash"}
     assert person["actions"][0]["score"] >= person["actions"][1]["score"]
+    from vidcore.data.decoders import open_video
+
+    with open_video(str(video)) as a, open_video(str(tmp_path / "annotated.mp4")) as b:
+        assert a.num_frames == b.num_frames == 24
+        x1 = round(person["box"][0] * 96)
+        y = round((person["box"][1] + person["box"][3]) / 2 * 64)
+        drawn, plain = b.get_frames([8]).float(), a.get_frames([8]).float()  # the first keyframe (1 s at 8 fps)
+        # the box's left edge is drawn in yellow: red and green high, blue low
+        edge = drawn[0, y, x1]
+        assert edge[0] > 150 and edge[1] > 150 and edge[2] < 120, edge
+        assert float((drawn - plain).abs().mean()) > 0.5
     capsys.readouterr()
     assert main(["infer", str(video), "--preset", "slowonly_r18_synth", "--checkpoint", str(ckpt)]) == 2
     assert "--proposals PKL or --detector" in capsys.readouterr().err

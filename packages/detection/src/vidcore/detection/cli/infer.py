@@ -20,7 +20,8 @@ EXAMPLES = """examples:
   vidcore-detection infer clip.mp4 --preset slowonly_r50_4x16x1_ava21 --checkpoint slowonly.pth \\
       --proposals proposals.pkl --label-map label_map.txt --top-k 3
   vidcore-detection infer clip.mp4 --preset slowonly_r50_4x16x1_ava21 --checkpoint slowonly.pth \\
-      --detector torchvision:fasterrcnn_resnet50_fpn_v2 --detector-weights frcnn_v2.pth --every 1 --out out.json
+      --detector torchvision:fasterrcnn_resnet50_fpn_v2 --detector-weights frcnn_v2.pth --every 1 --out out.json \\
+      --video-out annotated.mp4
 
 Keyframes: the proposal keys of the video (its file stem, or --video-id), else every --every
 seconds. Timestamps in the keys count from --timestamp-start seconds (0; AVA's files use 900)."""
@@ -49,6 +50,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--label-map", type=Path, default=None, help="action names (pbtxt or 'id: name' lines)")
     p.add_argument("--top-k", type=int, default=5, help="actions listed per person (5)")
     p.add_argument("--out", type=Path, default=None, help="write the JSON here (default: stdout)")
+    p.add_argument("--video-out", type=Path, default=None,
+                   help="also write the video (H.264 mp4) with each keyframe's boxes and top action drawn on the "
+                   "frames within half a second of it (reads the whole video into memory)")  # fmt: skip
     p.add_argument("--device", default="cpu")
     return p
 
@@ -65,6 +69,29 @@ def _person_detector(spec: str, weights: Path, device: str) -> Any:
     sd = torch.load(weights, map_location="cpu", weights_only=True)
     model.load_state_dict(sd.get("model", sd) if isinstance(sd, dict) else sd)
     return model.eval().to(device)
+
+
+def _write_annotated(reader: Any, keyframes: list[dict[str, Any]], fps: float, path: Path) -> None:
+    """The whole video with, on every frame, the boxes of the nearest keyframe (if within half a
+    second) and each box's top action."""
+    from torchvision.utils import draw_bounding_boxes
+
+    from vidcore.data.synth import write_h264
+
+    frames = reader.get_frames(list(range(reader.num_frames))).permute(0, 3, 1, 2).contiguous()  # (T, C, H, W)
+    h, w = frames.shape[-2:]
+    times = np.array([k["timestamp"] for k in keyframes], dtype=np.float64)
+    for i in range(frames.shape[0]):
+        if not len(times):
+            break
+        j = int(np.abs(times - i / fps).argmin())
+        people = keyframes[j]["people"]
+        if abs(times[j] - i / fps) > 0.5 or not people:
+            continue
+        boxes = torch.tensor([p["box"] for p in people]) * torch.tensor([w, h, w, h])
+        labels = [f"{p['actions'][0]['name']} {p['actions'][0]['score']:.2f}" if p["actions"] else "" for p in people]
+        frames[i] = draw_bounding_boxes(frames[i], boxes, labels, colors="yellow", width=2)
+    write_h264(path, frames.permute(0, 2, 3, 1).numpy(), max(1, round(fps)))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -144,6 +171,8 @@ def run(args: argparse.Namespace) -> int:
                                      "score": round(float(s), 4)} for s, i in zip(top.values, top.indices)],
                     })  # fmt: skip
             out.append(entry)
+        if args.video_out is not None:
+            _write_annotated(reader, out, fps, args.video_out)
     text = json.dumps({"video": str(args.video), "preset": args.preset, "keyframes": out}, indent=1)
     if args.out:
         args.out.write_text(text + "\n")
