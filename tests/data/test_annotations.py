@@ -158,7 +158,7 @@ def test_skeleton_and_proposal_roundtrip(tmp_path: Path) -> None:
         (lambda p: A.read_rawframe_list(p), "a 3 1\n\nb\n", 3, "expected 'frame_dir total_frames label"),
         (lambda p: A.read_rawframe_list(p, with_offset=True), "a 3\n", 1, "frame_dir offset total_frames"),
         (lambda p: A.read_rawframe_list(p), "a -3 1\n", 1, "expected total_frames >= 0, got -3"),
-        (lambda p: A.read_video_list(p), "a.mp4 1\nb.mp4 1 2\n", 2, "pass multi_label=True"),
+        (lambda p: A.read_video_list(p), "a.mp4 1\nb.mp4 1 2\n", 2, "pass --multi-label"),
         (lambda p: A.read_video_list(p), "a.mp4 cat\n", 1, "expected an integer label, got 'cat'"),
         (lambda p: A.read_audio_list(p), "a.npy 10\n", 1, "expected 'file total_frames label"),
         (lambda p: A.read_ava_csv(p), "v,0902,0.1,0.1,0.5,0.5,3,0\nv,0902,0.1,0.1,0.5\n", 2, "got 5 columns"),
@@ -231,9 +231,14 @@ def test_a_file_in_another_format_stops_after_the_limit(tmp_path: Path) -> None:
 def test_missing_and_binary_files(tmp_path: Path) -> None:
     with pytest.raises(AnnotationError, match="file not found"):
         A.read_video_list(tmp_path / "nope.txt")
+    # a file name that is not UTF-8 is a valid list entry: kept as Python spells such names
     (tmp_path / "bin.txt").write_bytes(b"ok 1\n\xff\xfe 2\n")
-    with pytest.raises(AnnotationError, match=r"bin.txt:2: not UTF-8"):
-        A.read_video_list(tmp_path / "bin.txt")
+    records = A.read_video_list(tmp_path / "bin.txt")
+    assert [r.path for r in records] == ["ok", os.fsdecode(b"\xff\xfe")] and records[1].label == 2
+    assert os.fsencode(records[1].path) == b"\xff\xfe"  # the very bytes, to open the very file
+    (tmp_path / "names.txt").write_bytes(b"walk\n\xff\xfe\n")  # class names must still be text
+    with pytest.raises(AnnotationError, match=r"names.txt:2: not UTF-8"):
+        A.read_label_map(tmp_path / "names.txt")
 
 
 def test_skeleton_validation(tmp_path: Path) -> None:

@@ -16,11 +16,15 @@ Source = tuple[str, int]
 """Where a record came from: ``(file path, 1-based line number)``; line 0 for whole-file formats."""
 
 
-def iter_lines(path: PathArg, *, skip_comments: bool = False) -> Iterator[tuple[int, str]]:
+def iter_lines(
+    path: PathArg, *, skip_comments: bool = False, bytes_safe: bool = False
+) -> Iterator[tuple[int, str]]:
     """Yield ``(line_number, stripped_text)`` for every non-blank line of a text file.
 
     A missing or unreadable file raises ``AnnotationError`` (line ``None``); undecodable bytes raise
-    one naming the line.
+    one naming the line, unless ``bytes_safe``: then bytes that are not UTF-8 become lone
+    surrogates (``surrogateescape``, as Python spells such file names), so a list naming files whose
+    names are not UTF-8 reads, and the names open the very files (``os.fsencode`` gives the bytes back).
     """
     p = Path(path)
     try:
@@ -31,7 +35,7 @@ def iter_lines(path: PathArg, *, skip_comments: bool = False) -> Iterator[tuple[
         raise AnnotationError(p, None, f"cannot read: {exc.strerror or exc}") from None
     for number, line in enumerate(raw.splitlines(), start=1):
         try:
-            text = line.decode("utf-8").strip()
+            text = line.decode("utf-8", "surrogateescape" if bytes_safe else "strict").strip()
         except UnicodeDecodeError as exc:
             raise AnnotationError(p, number, f"not UTF-8 text ({exc.reason})") from None
         if number == 1:
@@ -39,6 +43,47 @@ def iter_lines(path: PathArg, *, skip_comments: bool = False) -> Iterator[tuple[
         if not text or (skip_comments and text.startswith("#")):
             continue
         yield number, text
+
+
+def printable(text: str) -> str:
+    """``text`` safe to print: undecodable file-name bytes (lone surrogates) shown as ``\\xNN``."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def resolve_entry(
+    root: PathArg, entry: str, *, allow_outside_root: bool = False, source: Source | None = None
+) -> Path:
+    """The file or folder a list entry names: ``root / entry``, checked to stay inside ``root``.
+
+    With a ``root`` (not ``""``) the path is resolved (``..`` and symlinks) and must lie under the
+    resolved root, so an entry like ``../../etc/passwd`` or a link out of the dataset is refused with
+    an ``AnnotationError`` naming the list line, unless ``allow_outside_root``. A symlink loop
+    raises ``DataError("...: symlink loop")``. Returns ``root / entry`` unresolved (messages show
+    the path as listed)."""
+    from vidcore.data.errors import DataError
+
+    base = Path(root)
+    path = base / entry
+    if allow_outside_root or str(root) in ("", "."):
+        return path
+    try:
+        real = path.resolve()
+        real_root = base.resolve()
+    except RuntimeError as exc:  # Python < 3.13 reports a symlink loop so
+        raise DataError(f"{printable(str(path))}: symlink loop ({exc})") from None
+    except OSError as exc:
+        if getattr(exc, "errno", None) == 40:  # ELOOP
+            raise DataError(f"{printable(str(path))}: symlink loop") from None
+        raise DataError(f"{printable(str(path))}: cannot resolve ({exc.strerror or exc})") from None
+    if real != real_root and real_root not in real.parents:
+        file, line = source if source is not None else (None, None)
+        raise AnnotationError(
+            file,
+            line,
+            f"{printable(entry)!s} resolves to {printable(str(real))}, outside the root {printable(str(real_root))}; "
+            "pass --allow-outside-root (allow_outside_root=True) if that is intended",
+        )
+    return path
 
 
 class LineErrors:

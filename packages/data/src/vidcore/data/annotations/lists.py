@@ -14,6 +14,10 @@ Formats (one record a line, blank lines ignored, labels are 0-based class indice
 
 More than one label is accepted only with ``multi_label=True`` (MMAction2's ``multi_class``), so a
 file with a stray extra column is caught instead of silently read as multi-label.
+
+Lists are read bytes-safe: a file name that is not UTF-8 is kept as Python spells such names
+(``surrogateescape``), so it opens the very file. Entries are joined to a dataset's root with
+``_common.resolve_entry``, which refuses those that resolve outside it.
 """
 
 from __future__ import annotations
@@ -102,7 +106,8 @@ def _labels(
         raise AnnotationError(
             path,
             line,
-            f"expected one label, got {len(labels)} ({' '.join(tokens)}); pass multi_label=True for multi-label lists",
+            f"expected one label, got {len(labels)} ({' '.join(tokens)}); for a multi-label list pass "
+            "--multi-label (multi_label=True)",
         )
     return labels
 
@@ -115,7 +120,7 @@ def read_rawframe_list(
     need = 3 if with_offset else 2
     layout = "frame_dir offset total_frames label" if with_offset else "frame_dir total_frames label"
     errors = LineErrors(path)
-    for number, text in iter_lines(path):
+    for number, text in iter_lines(path, bytes_safe=True):
         with errors.on_line():
             tokens = text.split()
             if len(tokens) < need:
@@ -148,7 +153,7 @@ def read_video_list(
     """Parse a video list ``path label [label ...]``; ``delimiter=None`` splits on any whitespace."""
     records = []
     errors = LineErrors(path)
-    for number, text in iter_lines(path):
+    for number, text in iter_lines(path, bytes_safe=True):
         with errors.on_line():
             tokens = [t for t in text.split(delimiter) if t] if delimiter is None else text.split(delimiter)
             labels = _labels(tokens[1:], path, number, multi_label, required=False)
@@ -171,7 +176,7 @@ def read_audio_list(path: PathArg, *, multi_label: bool = False) -> list[AudioRe
     """Parse an audio (feature) list ``file total_frames label [label ...]``; a label is required."""
     records = []
     errors = LineErrors(path)
-    for number, text in iter_lines(path):
+    for number, text in iter_lines(path, bytes_safe=True):
         with errors.on_line():
             tokens = text.split()
             if len(tokens) < 3:
@@ -221,7 +226,7 @@ def read_rawvideo_list(path: PathArg) -> list[RawVideoRecord]:
                 ) from None
         return records
     errors = LineErrors(p)
-    for number, text in iter_lines(p):
+    for number, text in iter_lines(p, bytes_safe=True):
         with errors.on_line():
             tokens = text.split()
             if len(tokens) < 3:

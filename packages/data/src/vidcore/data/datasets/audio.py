@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from vidcore.data.annotations._common import PathArg
+from vidcore.data.annotations._common import PathArg, resolve_entry
 from vidcore.data.annotations.lists import AudioRecord, read_audio_list
 from vidcore.data.datasets.base import FrameSampler, OnError, SkippingDataset, Transform, labels_to_target
 from vidcore.data.errors import DataError
@@ -27,8 +27,10 @@ class _AudioBase(SkippingDataset):
         multi_label: bool,
         on_error: OnError,
         seed: int | None,
+        allow_outside_root: bool = False,
     ) -> None:
         super().__init__(transform=transform, on_error=on_error, seed=seed)
+        self.allow_outside_root = allow_outside_root
         if multi_label and num_classes is None:
             raise ValueError("multi_label=True needs num_classes")
         if isinstance(annotations, (str, Path)) or hasattr(annotations, "__fspath__"):
@@ -45,6 +47,10 @@ class _AudioBase(SkippingDataset):
         r = self.records[index]
         where = f" ({r.source[0]}:{r.source[1]})" if r.source else ""
         return f"{self.root / r.path}{where}"
+
+    def _path(self, r: AudioRecord) -> Path:
+        """``root / path``, refused when it resolves outside the root (see ``resolve_entry``)."""
+        return resolve_entry(self.root, r.path, allow_outside_root=self.allow_outside_root, source=r.source)
 
     def _label(self, r: AudioRecord) -> int | torch.Tensor:
         return labels_to_target(r.labels, multi_label=self.multi_label, num_classes=self.num_classes)
@@ -70,19 +76,20 @@ class AudioFeatureDataset(_AudioBase):
         suffix: str = ".npy",
         num_classes: int | None = None,
         multi_label: bool = False,
+        allow_outside_root: bool = False,
         on_error: OnError = "skip",
         seed: int | None = None,
     ) -> None:
         super().__init__(
             annotations, root, transform=transform, num_classes=num_classes, multi_label=multi_label,
-            on_error=on_error, seed=seed,
+            on_error=on_error, seed=seed, allow_outside_root=allow_outside_root,
         )  # fmt: skip
         self.sampler = sampler
         self.suffix = suffix
 
     def load(self, index: int, rng: np.random.Generator) -> AudioSample:
         r = self.records[index]
-        path = self.root / r.path
+        path = self._path(r)
         if not path.exists() and not path.name.endswith(self.suffix):
             path = path.with_name(path.name + self.suffix)
         try:
@@ -122,12 +129,13 @@ class AudioDataset(_AudioBase):
         transform: Transform | None = None,
         num_classes: int | None = None,
         multi_label: bool = False,
+        allow_outside_root: bool = False,
         on_error: OnError = "skip",
         seed: int | None = None,
     ) -> None:
         super().__init__(
             annotations, root, transform=transform, num_classes=num_classes, multi_label=multi_label,
-            on_error=on_error, seed=seed,
+            on_error=on_error, seed=seed, allow_outside_root=allow_outside_root,
         )  # fmt: skip
         self.sample_rate = sample_rate
         self.clip_seconds = clip_seconds
@@ -137,7 +145,7 @@ class AudioDataset(_AudioBase):
         from vidcore.data.decoders import read_audio
 
         r = self.records[index]
-        path = self.root / r.path
+        path = self._path(r)
         wave, rate = read_audio(str(path), self.sample_rate, mono=True)
         meta: dict[str, Any] = {"source": str(path), "record": r.source, "num_samples": int(wave.shape[0])}
         if self.clip_seconds is not None:

@@ -9,9 +9,10 @@ from typing import Any, Literal
 import numpy as np
 import torch
 
-from vidcore.data.annotations._common import PathArg
+from vidcore.data.annotations._common import PathArg, resolve_entry
 from vidcore.data.annotations.lists import RawframeRecord, VideoRecord, read_rawframe_list, read_video_list
 from vidcore.data.datasets.base import FrameSampler, OnError, SkippingDataset, Transform, labels_to_target
+from vidcore.data.decoders.base import missing_reason
 from vidcore.data.errors import DataError, VideoDecodeError
 from vidcore.data.types import VideoSample
 
@@ -78,6 +79,8 @@ class VideoDataset(_ClipDataset):
         num_classes: checks labels are in range; required with ``multi_label``.
         multi_label: targets become float multi-hot ``(num_classes,)`` vectors.
         backend, num_threads: passed to ``vidcore.data.decoders.open_video``.
+        allow_outside_root: read entries that resolve (``..``, symlinks) outside ``root``; by
+            default such an entry is a bad sample naming its list line (see ``resolve_entry``).
         transform, on_error, seed: see ``SkippingDataset``.
 
     Each item is a ``VideoSample`` (video uint8 ``(T, C, H, W)``) with ``meta`` keys ``source``,
@@ -97,6 +100,7 @@ class VideoDataset(_ClipDataset):
         multi_label: bool = False,
         backend: str = "auto",
         num_threads: int = 1,
+        allow_outside_root: bool = False,
         on_error: OnError = "skip",
         seed: int | None = None,
     ) -> None:
@@ -110,6 +114,7 @@ class VideoDataset(_ClipDataset):
         self.root = Path(root)
         self.backend = backend
         self.num_threads = num_threads
+        self.allow_outside_root = allow_outside_root
 
     def __len__(self) -> int:
         return len(self.records)
@@ -123,7 +128,7 @@ class VideoDataset(_ClipDataset):
         from vidcore.data.decoders import open_video
 
         r = self.records[index]
-        path = str(self.root / r.path)
+        path = str(resolve_entry(self.root, r.path, allow_outside_root=self.allow_outside_root, source=r.source))
         label = labels_to_target(r.labels, multi_label=self.multi_label, num_classes=self.num_classes)
         with open_video(path, backend=self.backend, num_threads=self.num_threads) as reader:
             n = reader.num_frames
@@ -162,6 +167,7 @@ class RawframeDataset(_ClipDataset):
         num_views: int = 1,
         num_classes: int | None = None,
         multi_label: bool = False,
+        allow_outside_root: bool = False,
         on_error: OnError = "skip",
         seed: int | None = None,
     ) -> None:
@@ -169,6 +175,7 @@ class RawframeDataset(_ClipDataset):
             sampler=sampler, num_views=num_views, num_classes=num_classes, multi_label=multi_label,
             transform=transform, on_error=on_error, seed=seed,
         )  # fmt: skip
+        self.allow_outside_root = allow_outside_root
         if modality not in ("RGB", "Flow"):
             raise ValueError(f"modality must be 'RGB' or 'Flow', got {modality!r}")
         if isinstance(annotations, (str, Path)) or hasattr(annotations, "__fspath__"):
@@ -191,9 +198,10 @@ class RawframeDataset(_ClipDataset):
         from vidcore.data.decoders import RawFrameReader
 
         r = self.records[index]
-        directory = self.root / r.frame_dir
+        directory = resolve_entry(self.root, r.frame_dir, allow_outside_root=self.allow_outside_root, source=r.source)
         if not directory.is_dir():
-            raise VideoDecodeError(directory, "frame folder not found")
+            reason = missing_reason(directory) if not directory.exists() else "not a folder"
+            raise VideoDecodeError(directory, f"frame folder {'not found' if reason == 'file not found' else reason}")
         label = labels_to_target(r.labels, multi_label=self.multi_label, num_classes=self.num_classes)
         inds = _indices(self.sampler, r.total_frames, rng, str(directory))
         self._check_views(inds, str(directory))

@@ -8,6 +8,7 @@ order (FFmpeg's behaviour: edit lists respected, hidden lead-in frames dropped).
 
 from __future__ import annotations
 
+import errno
 import io
 import os
 from abc import ABC, abstractmethod
@@ -40,12 +41,25 @@ def describe_source(source: Any) -> str:
     return f"<{type(source).__name__}>"
 
 
+def missing_reason(path: str | os.PathLike[str]) -> str:
+    """Why ``path`` cannot be reached: "symlink loop", "broken symlink (to ...)" or "file not found"."""
+    if os.path.islink(path):
+        try:
+            os.stat(path)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                return "symlink loop"
+            return f"broken symlink (it points to {os.readlink(path)!r}, which does not exist)"
+    return "file not found"
+
+
 def check_path(source: Any) -> None:
-    """Raise ``VideoDecodeError`` for a path that does not exist, is a folder or is empty; for bytes, if empty."""
+    """Raise ``VideoDecodeError`` for a path that does not exist (saying why: not found, broken
+    symlink, symlink loop), is a folder or is empty; for bytes, if empty."""
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
         if not path.exists():
-            raise VideoDecodeError(path, "file not found")
+            raise VideoDecodeError(path, missing_reason(path))
         if path.is_dir():
             raise VideoDecodeError(path, "is a directory, not a video file")
         if path.stat().st_size == 0:

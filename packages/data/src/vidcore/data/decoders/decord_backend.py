@@ -130,13 +130,23 @@ class DecordReader(VideoReader):
             import decord
         except Exception as exc:
             raise ImportError("backend='decord' needs decord: pip install 'vidcore-data[decord]'") from exc
+        self._fd: int | None = None
+        name = os.fspath(path)
         try:
-            self._vr: Any = decord.VideoReader(os.fspath(path), ctx=decord.cpu(0), num_threads=int(num_threads))
+            name.encode("utf-8")
+        except UnicodeEncodeError:  # a file name that is not UTF-8: decord cannot take it, a descriptor it can
+            if not os.path.isdir("/proc/self/fd"):
+                raise VideoDecodeError(self.source, "decord cannot open a file whose name is not UTF-8 here") from None
+            self._fd = os.open(name, os.O_RDONLY)
+            name = f"/proc/self/fd/{self._fd}"
+        try:
+            self._vr: Any = decord.VideoReader(name, ctx=decord.cpu(0), num_threads=int(num_threads))
         except Exception as exc:  # decord raises its own DECORDError
+            self.close()
             raise VideoDecodeError(self.source, f"decord cannot open the file: {exc}") from exc
         n = len(self._vr)
         if require_exact and n != self.info.num_frames:
-            self._vr = None
+            self.close()
             raise VideoDecodeError(
                 self.source, f"decord counts {n} frames where sequential decoding yields {self.info.num_frames}"
             )
@@ -172,3 +182,6 @@ class DecordReader(VideoReader):
 
     def close(self) -> None:
         self._vr = None
+        fd, self._fd = getattr(self, "_fd", None), None
+        if fd is not None:
+            os.close(fd)

@@ -28,7 +28,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from vidcore.data.decoders.base import MAX_PIXELS, VideoReader, as_index_array, check_frame_size
+from vidcore.data.decoders.base import (
+    MAX_PIXELS,
+    VideoReader,
+    as_index_array,
+    check_frame_size,
+    missing_reason,
+)
 from vidcore.data.errors import VideoDecodeError
 
 _TV_DECODE: Any = None
@@ -163,7 +169,9 @@ class RawFrameReader(VideoReader):
         self.directory = Path(directory)
         self.source = os.fspath(directory)
         if not self.directory.is_dir():
-            raise VideoDecodeError(self.source, "rawframe folder not found")
+            reason = missing_reason(self.directory) if not self.directory.exists() else "not a folder"
+            reason = "not found" if reason == "file not found" else reason
+            raise VideoDecodeError(self.source, f"rawframe folder {reason}")
         self.modality = modality
         self.filename_tmpl = filename_tmpl or ("img_{:05d}.jpg" if modality == "RGB" else "{}_{:05d}.jpg")
         self._fmt = _formatter(self.filename_tmpl)
