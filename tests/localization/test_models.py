@@ -30,6 +30,25 @@ def test_parameter_counts() -> None:
     assert round(_params("bsn_tem_400x100_20e_activitynet_feature") / 1e6, 2) == 1.40
     # PEM by hand: fc1 32 * 256 + 256, fc2 256 + 1
     assert _params("bsn_pem_400x100_20e_activitynet_feature") == 32 * 256 + 256 + 256 + 1
+    # TCANet: MMAction2's stock HACS config, measured there (tests/parity)
+    assert _params("tcanet_700x100_9e_hacs_feature") == 10_954_255
+
+
+def test_tcanet_local_mask_and_refine_shapes() -> None:
+    from vidcore.localization.models.tcanet import TCANet, local_attention_mask
+
+    m = local_attention_mask(4, 6, 3)  # window 3: |i - j| <= 1.5 visible in heads 0 and 1
+    assert m[0, 2].tolist() == [True, False, False, False, True, True]
+    assert not m[2].any() and not m[3].any()
+    torch.manual_seed(0)
+    model = TCANet(feat_dim=16, temporal_dim=20, se_sample_num=8, action_sample_num=16).eval()
+    enc = model(torch.randn(2, 16, 20))
+    assert enc.shape == (2, 512, 20)
+    props = torch.tensor([[0.1, 0.4, 0.0], [0.5, 0.9, 1.0]])
+    out = model.refine(enc, props, torch.tensor([0.9, 0.5]))
+    assert out.shape == (6, 3) and (out[:, :2] >= 0).all()
+    # stage 1's tIoU scales the input scores: the first rows' scores are 0.9 and 0.5 times a sigmoid
+    assert (out[:2, 2] < torch.tensor([0.9, 0.5])).all() and (out[:2, 2] > 0).all()
 
 
 def test_presets_import_every_family() -> None:

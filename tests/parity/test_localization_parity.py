@@ -370,3 +370,73 @@ def test_ssn_loss_parity(seed: int, with_reg: bool) -> None:
         assert abs(ours[key] - theirs[key]) <= 1e-6 * max(1.0, abs(theirs[key])), (key, ours, theirs)
     for a, b in zip(g_ours, g_theirs):
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-7)
+
+
+# -- TCANet ----------------------------------------------------------------------------------------
+
+
+def test_tcanet_parity(tmp_path: Path) -> None:
+    """Encoder outputs, the three refinement stages, the rebuilt LGTE masks, strict load."""
+    mm = _build_mm("tcanet_700x100_9e_hacs_feature")
+    assert count_params(mm) == 10_954_255
+    for i in range(2):
+        ours_mask = get_model("tcanet_700x100_9e_hacs_feature").lgtes[i].mask
+        assert torch.equal(mm.lgtes[i].mask[0], ours_mask)
+    reinit_(mm, 0)
+    torch.save({"state_dict": mm.state_dict()}, tmp_path / "tca.pth")
+    sd = convert_mmaction_checkpoint(tmp_path / "tca.pth", "tcanet_700x100_9e_hacs_feature")
+    assert_all_consumed(mm.state_dict(), sd, dropped={"lgtes.0.mask", "lgtes.1.mask"})
+    ours = get_model("tcanet_700x100_9e_hacs_feature").eval()
+    strict_load(ours, sd)
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(2, 700, 100, generator=gen)
+    s = torch.rand(40, generator=gen) * 0.7
+    props = torch.stack([s, s + torch.rand(40, generator=gen) * 0.3, (torch.arange(40) % 2).float()], 1)
+    scores = torch.rand(40, generator=gen)
+    with torch.no_grad():
+        enc_mm = mm._forward(x)
+        stats = compare(ours(x), enc_mm)
+        print(f"TCANet encoder: {stats}")
+        feats = enc_mm[props[:, 2].long()]
+        # as TCANet.predict: stage k's refined proposals with stage k's tIoU
+        i1, p1 = mm.tbr1(props, feats, None, 0.5, False)[:2]
+        i2, p2 = mm.tbr2(p1, feats, None, 0.6, False)[:2]
+        i3, p3 = mm.tbr3(p2, feats, None, 0.7, False)[:2]
+        theirs = torch.cat([torch.cat([q, (scores * i).view(-1, 1)], 1) for q, i in ((p1, i1), (p2, i2), (p3, i3))])
+        mine = ours.refine(enc_mm, props, scores)
+    torch.testing.assert_close(mine, theirs, rtol=0, atol=1e-5)
+
+
+def test_tcanet_predict_parity() -> None:
+    """TCANet.predict (refinement, Soft-NMS, seconds) against refine + proposals_to_seconds.
+
+    MMAction2 1.2.0's predict scores every proposal with the video's batch index instead of its
+    input score (``scores`` is a view of the column it then overwrites), so a single video's
+    proposals all score 0: checked here, and the segments compared as a set (all 3 x 30 are kept).
+    """
+    mm = _build_mm("tcanet_700x100_9e_hacs_feature")
+    from mmaction.structures import ActionDataSample
+    from mmengine.structures import InstanceData
+
+    from vidcore.localization.postprocess import proposals_to_seconds, video_span_seconds
+
+    reinit_(mm, 1)
+    ours = get_model("tcanet_700x100_9e_hacs_feature").eval()
+    strict_load(ours, get_preset("tcanet_700x100_9e_hacs_feature").convert_mmaction(mm.state_dict()))
+    gen = torch.Generator().manual_seed(5)
+    x = torch.randn(1, 700, 100, generator=gen)
+    s = torch.rand(30, generator=gen) * 0.7
+    props = torch.stack([s, s + torch.rand(30, generator=gen) * 0.3, torch.rand(30, generator=gen)], 1)
+    sample = ActionDataSample()
+    sample.set_metainfo({"video_name": "v_x", "duration_second": 61.0, "duration_frame": 1525})
+    sample.proposals = InstanceData(proposals=props.clone())
+    with torch.no_grad():
+        theirs = mm.predict(x, [sample])[0]["proposal_list"]
+        rows = ours.refine(ours(x), torch.cat([props[:, :2], torch.zeros(30, 1)], 1), torch.zeros(30))
+    ref = np.array([[*p["segment"], p["score"]] for p in theirs])
+    assert np.all(ref[:, 2] == 0)  # the aliasing described above
+    mine = proposals_to_seconds(rows.numpy(), video_span_seconds(61.0, 1525, 16), soft_nms_alpha=0.4,
+                                soft_nms_low_threshold=0.0, soft_nms_high_threshold=0.0, top_k=100)  # fmt: skip
+    assert mine.shape == ref.shape == (90, 3)
+    key = np.lexsort((ref[:, 1], ref[:, 0]))
+    np.testing.assert_allclose(mine[np.lexsort((mine[:, 1], mine[:, 0]))], ref[key], rtol=0, atol=1e-4)

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from .registry import Preset
 
-__all__ = ["ACTIVITYNET_TSN"]
+__all__ = ["ACTIVITYNET_TSN", "HACS_SLOWONLY"]
 
 #: ActivityNet-1.3, MMAction2's rescaled TSN features (400 x 100), class-agnostic proposals.
 ACTIVITYNET_TSN = Preset(dataset="activitynet", num_classes=1, temporal_scale=100, feat_dim=400)
+#: HACS segments, MMAction2's 700-d SlowOnly features at 100 positions.
+HACS_SLOWONLY = Preset(dataset="hacs", num_classes=1, temporal_scale=100, feat_dim=700)

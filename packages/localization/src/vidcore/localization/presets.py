@@ -7,7 +7,7 @@ under :mod:`vidcore.localization.models` that registers presets is listed here.
 
 from __future__ import annotations
 
-from .models import bmn, bsn
+from .models import bmn, bsn, tcanet
 
 #: The model modules whose import registers presets.
-FAMILIES = (bmn, bsn)
+FAMILIES = (bmn, bsn, tcanet)

@@ -33,7 +33,8 @@ class Preset(ModelPreset):
 
     Attributes:
         task: ``"proposal"`` (BMN), ``"tem"`` (BSN's temporal evaluation stage), ``"pem"`` (BSN's
-            proposal evaluation stage, on 32-d BSP features).
+            proposal evaluation stage, on 32-d BSP features), ``"refine"`` (TCANet: refines given
+            proposals).
         temporal_scale: feature positions per video after rescaling (100).
         feat_dim: feature channels (400: MMAction2's two-stream TSN features, 2048: SlowOnly).
         feature_extraction_interval: frames per feature snippet (16); the feature span is
@@ -43,7 +44,7 @@ class Preset(ModelPreset):
         post_process_top_k: proposals kept per video (100).
     """
 
-    task: Literal["proposal", "tem", "pem"] = "proposal"
+    task: Literal["proposal", "tem", "pem", "refine"] = "proposal"
     temporal_scale: int = 100
     feat_dim: int = 400
     feature_extraction_interval: int = 16
@@ -55,8 +56,8 @@ class Preset(ModelPreset):
     def __post_init__(self) -> None:
         super().__post_init__()
         name = self.name or "?"
-        if self.task not in ("proposal", "tem", "pem"):
-            raise ValueError(f"preset {name}: task must be 'proposal', 'tem' or 'pem', got {self.task!r}")
+        if self.task not in ("proposal", "tem", "pem", "refine"):
+            raise ValueError(f"preset {name}: task must be 'proposal', 'tem', 'pem' or 'refine', got {self.task!r}")
         for attr in ("temporal_scale", "feat_dim", "feature_extraction_interval", "post_process_top_k"):
             if getattr(self, attr) < 1:
                 raise ValueError(f"preset {name}: {attr} must be >= 1, got {getattr(self, attr)}")
