@@ -105,8 +105,11 @@ def open_video(
     # validates the file, builds the index
     reader = PyAVReader(source, num_threads=num_threads, rotate=rotate, max_pixels=max_pixels)
     for name in auto_order or AUTO_ORDER:
-        if name == "pyav" or reader.info.mode != "pts" or (rotate and reader.info.display_matrix):
-            return reader  # the other backends are used only on files they read exactly as stored
+        if name == "pyav" or reader.info.mode != "pts":
+            return reader
+        reader._probe_orientation()
+        if reader.info.display_matrix:
+            return reader  # the other backends are used only on files without a display matrix
         chosen: VideoReader | None = None
         if name == "torchcodec" and torchcodec_available():
             try:

@@ -41,7 +41,7 @@ from vidcore.data.decoders.base import (
     check_path,
     describe_source,
 )
-from vidcore.data.decoders.pyav import StreamIndex, stream_index
+from vidcore.data.decoders.pyav import StreamIndex, probe_orientation, stream_index
 from vidcore.data.errors import VideoDecodeError
 
 
@@ -56,7 +56,8 @@ def decord_available() -> bool:
 
 
 def exactness_from_index(info: StreamIndex) -> str:
-    """Empty string when decord is exact for a file with this index, else the reason it is not."""
+    """Empty string when decord is exact for a file with this index, else the reason it is not
+    (the display matrix must be known: see ``pyav.probe_orientation``)."""
     if info.mode != "pts":
         return f"timestamps not trustworthy ({info.reason})"
     if not any(f in info.format_name.split(",") for f in ("mov", "mp4", "matroska", "webm")):
@@ -77,6 +78,8 @@ def exactness_from_index(info: StreamIndex) -> str:
         )
     if info.pix_fmt != "yuv420p":
         return f"pixel format {info.pix_fmt or 'unknown'} (decord is exact only on 8-bit yuv420p)"
+    if info.display_matrix is None:
+        return "display matrix not known yet (pyav.probe_orientation reads it)"
     if info.display_matrix:
         mirrored = ", mirrored" if info.mirrored else ""
         return f"display matrix (rotation {info.rotation:g} degrees{mirrored}): decord turns frames its own way"
@@ -88,7 +91,7 @@ def decord_exactness(path: str | os.PathLike[str]) -> tuple[bool, str]:
 
     Reads the file's PyAV index (cached), so broken files raise ``VideoDecodeError``.
     """
-    reason = exactness_from_index(stream_index(path))
+    reason = exactness_from_index(probe_orientation(path, stream_index(path)))
     return (not reason), reason
 
 
@@ -120,8 +123,8 @@ class DecordReader(VideoReader):
         self.source = describe_source(path)
         if _info is None:
             _info = stream_index(path, max_pixels=max_pixels)  # validates the file, gives the exactness facts
-        self.info = _info
         check_frame_size(self.source, _info.width, _info.height, max_pixels)
+        self.info = probe_orientation(path, _info)
         self.rotation, self.mirrored = _info.rotation, _info.mirrored
         reason = exactness_from_index(self.info)
         if require_exact and reason:

@@ -90,7 +90,9 @@ class StreamIndex:
         leading_pictures: packets that follow a keyframe in decode order but are shown before it
             (open GOP: H.264 recovery points, HEVC CRA pictures); 0 for closed GOPs.
         rotation, mirrored: the display matrix of the first decoded frame (counter-clockwise
-            degrees, and whether it flips); ``display_matrix`` says whether there is one.
+            degrees, and whether it flips); ``display_matrix`` says whether there is one (None
+            until a frame was decoded: ``probe_orientation`` decodes one where it is needed first,
+            otherwise the first ``get_frames`` reads it from the frames it decodes anyway).
     """
 
     mode: str
@@ -110,7 +112,7 @@ class StreamIndex:
     format_name: str
     pix_fmt: str = ""
     leading_pictures: int = 0
-    display_matrix: bool = False
+    display_matrix: bool | None = None
     rotation: float = 0.0
     mirrored: bool = False
     pts_set: frozenset[int] = field(default_factory=frozenset, repr=False)
@@ -263,7 +265,6 @@ def _build_index(container: Any, stream: Any, source: str) -> StreamIndex:
     diffs = np.diff(frame_pts)
     constant = bool(diffs.size == 0 or (diffs.min() == diffs.max()))
     mode = "sequential" if reason else "pts"
-    pix_fmt, display, rotation, mirrored = _first_frame_facts(container, stream)
     return StreamIndex(
         mode=mode,
         reason=reason,
@@ -281,40 +282,41 @@ def _build_index(container: Any, stream: Any, source: str) -> StreamIndex:
         constant_rate=constant,
         format_name=fmt,
         pts_set=frozenset(frame_pts.tolist()) if mode == "pts" else frozenset(),
-        pix_fmt=pix_fmt,
+        pix_fmt=cc.format.name if cc.format is not None else "",
         leading_pictures=n_leading,
-        display_matrix=display,
-        rotation=rotation,
-        mirrored=mirrored,
     )
 
 
-def _first_frame_facts(container: Any, stream: Any) -> tuple[str, bool, float, bool]:
-    """``(pix_fmt, has display matrix, rotation, mirrored)`` from the stream's first decoded frame.
+def _note_orientation(info: StreamIndex, frame: Any) -> None:
+    """Record the display matrix a decoded ``frame`` carries in ``info`` (first call only).
 
     FFmpeg hands the container's display matrix (MP4 ``tkhd``, Matroska projection) to every
-    decoded frame as side data, and PyAV exposes it only there. A file whose first frame does not
-    decode gives the codec's pixel format and no matrix (decoding errors surface in ``get_frames``).
-    """
-    cc = stream.codec_context
-    pix_fmt = cc.format.name if cc.format is not None else ""
-    try:
-        container.seek(0)
-        frame = next(iter(container.decode(stream)), None)
-    except _ffmpeg_errors():
-        frame = None
-    if frame is None:
-        return pix_fmt, False, 0.0, False
-    pix_fmt = frame.format.name or pix_fmt
+    decoded frame as side data, and PyAV exposes it only there."""
+    if info.display_matrix is not None:
+        return
+    import struct
+
     for item in frame.side_data:
         if "DISPLAYMATRIX" in str(getattr(item, "type", "")).upper():
-            import struct
-
             raw = bytes(item)
             if len(raw) >= 36:
-                rotation, mirrored = display_orientation(struct.unpack("<9i", raw[:36]))
-                return pix_fmt, True, rotation, mirrored
-    return pix_fmt, False, 0.0, False
+                info.rotation, info.mirrored = display_orientation(struct.unpack("<9i", raw[:36]))
+                info.display_matrix = True
+                return
+    info.display_matrix = False
+
+
+def probe_orientation(source: VideoSource, info: StreamIndex) -> StreamIndex:
+    """Fill ``info``'s display-matrix fields by decoding the first frame, if no frame was decoded
+    yet (a file object is left where it was). A first frame that does not decode counts as no
+    matrix; the error surfaces when frames are read."""
+    if info.display_matrix is None:
+        start = source.tell() if hasattr(source, "tell") and not isinstance(source, (str, os.PathLike)) else None
+        with PyAVReader(source, rotate=False, max_pixels=None, _info=info) as reader:
+            reader._probe_orientation()
+        if start is not None:
+            source.seek(start)  # type: ignore[union-attr]
+    return info
 
 
 class PyAVReader(VideoReader):
@@ -377,13 +379,7 @@ class PyAVReader(VideoReader):
         if info.width <= 0 or info.height <= 0:
             self.close()
             raise VideoDecodeError(self.source, "the video stream has no frame size (not a decodable video)")
-        self.rotation, self.mirrored = info.rotation, info.mirrored
-        self.rotate = bool(rotate) and info.display_matrix
-        try:
-            self._turns = quarter_turns(self.source, info.rotation) if self.rotate else 0
-        except VideoDecodeError:
-            self.close()
-            raise
+        self._rotate = bool(rotate)
 
     # -- container handling -------------------------------------------------------------------
     def _open(self) -> None:
@@ -438,6 +434,41 @@ class PyAVReader(VideoReader):
             self._container.close()
             self._container = None
 
+    # -- orientation ----------------------------------------------------------------------------
+    def _probe_orientation(self) -> None:
+        """Decode the first frame to learn the display matrix (only when no frame was decoded yet)."""
+        if self.info.display_matrix is not None:
+            return
+        frames = self._decode_iter(None)
+        try:
+            frame = next(frames, None)
+        except _ffmpeg_errors():
+            frame = None
+        finally:
+            frames.close()
+        if frame is None:
+            self.info.display_matrix = False
+        else:
+            _note_orientation(self.info, frame)
+
+    @property
+    def rotation(self) -> float:  # type: ignore[override]
+        self._probe_orientation()
+        return self.info.rotation
+
+    @property
+    def mirrored(self) -> bool:  # type: ignore[override]
+        self._probe_orientation()
+        return self.info.mirrored
+
+    @property
+    def rotate(self) -> bool:  # type: ignore[override]
+        self._probe_orientation()
+        return self._rotate and bool(self.info.display_matrix)
+
+    def _turns(self) -> int:
+        return quarter_turns(self.source, self.info.rotation) if self.rotate else 0
+
     # -- metadata -------------------------------------------------------------------------------
     @property
     def num_frames(self) -> int:
@@ -451,11 +482,11 @@ class PyAVReader(VideoReader):
 
     @property
     def height(self) -> int:
-        return self.info.width if self._turns % 2 else self.info.height
+        return self.info.width if self._turns() % 2 else self.info.height
 
     @property
     def width(self) -> int:
-        return self.info.height if self._turns % 2 else self.info.width
+        return self.info.height if self._turns() % 2 else self.info.width
 
     # -- decoding -------------------------------------------------------------------------------
     def _decode_iter(self, seek_ts: int | None, keep_pts: set[int] | None = None) -> Iterator[Any]:
@@ -536,6 +567,7 @@ class PyAVReader(VideoReader):
                 rgb = self._reformatter.reformat(frame, **self._rgb_options)
         else:
             rgb = self._reformatter.reformat(frame, **self._rgb_options)
+        _note_orientation(self.info, frame)
         if rgb.height != out.shape[0] or rgb.width != out.shape[1]:
             raise VideoDecodeError(
                 self.source,
@@ -578,7 +610,7 @@ class PyAVReader(VideoReader):
             out = torch.from_numpy(buf)  # sorted without repeats (most samplers): no second copy
         else:
             out = torch.from_numpy(buf[np.searchsorted(wanted, arr)])
-        return orient(out, self._turns, self.mirrored and self.rotate)
+        return orient(out, self._turns(), self.mirrored and self.rotate)
 
     def _fall_back(self, why: str) -> None:
         self.info.mode = "sequential"
@@ -716,4 +748,4 @@ class PyAVReader(VideoReader):
         raise VideoDecodeError(self.source, f"only {n} frames could be decoded, frame {last} was asked for")
 
 
-__all__ = ["PyAVReader", "StreamIndex", "clear_cache", "read_audio", "stream_index"]
+__all__ = ["PyAVReader", "StreamIndex", "clear_cache", "probe_orientation", "read_audio", "stream_index"]

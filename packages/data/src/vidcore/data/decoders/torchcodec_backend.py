@@ -29,7 +29,7 @@ from vidcore.data.decoders.base import (
     check_path,
     describe_source,
 )
-from vidcore.data.decoders.pyav import StreamIndex, stream_index
+from vidcore.data.decoders.pyav import StreamIndex, probe_orientation, stream_index
 from vidcore.data.errors import VideoDecodeError
 
 
@@ -74,7 +74,7 @@ class TorchCodecReader(VideoReader):
             raise VideoDecodeError(
                 self.source, f"torchcodec is not frame-exact for this file ({_info.reason}); use backend='pyav'"
             )
-        if _info.display_matrix:
+        if probe_orientation(source, _info).display_matrix:
             raise VideoDecodeError(
                 self.source,
                 f"torchcodec is not frame-exact for this file (display matrix, rotation {_info.rotation:g} "
