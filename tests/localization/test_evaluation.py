@@ -150,3 +150,41 @@ def test_fixture_proposals_properties(conformance_root: Path) -> None:
 def test_evaluate_files_rejects_unknown_task(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="task must be"):
         evaluate_files(tmp_path / "gt.json", tmp_path / "r.json", task="map")
+
+
+def _sequential_ap(gt: dict, preds: list, thresholds: np.ndarray) -> np.ndarray:
+    """The official algorithm written plainly: one prediction at a time, per threshold."""
+    order = np.argsort([p[3] for p in preds], kind="stable")[::-1]
+    locked = {v: np.zeros((len(thresholds), len(g)), dtype=bool) for v, g in gt.items()}
+    tp = np.zeros((len(thresholds), len(preds)))
+    for rank, i in enumerate(order):
+        v, s, e, _ = preds[i]
+        if v not in gt:
+            continue
+        iou = temporal_iou([[s, e]], gt[v])[0]
+        for t, thr in enumerate(thresholds):
+            for j in np.argsort(iou, kind="stable")[::-1]:
+                if iou[j] < thr:
+                    break
+                if locked[v][t, j]:
+                    continue
+                locked[v][t, j] = True
+                tp[t, rank] = 1
+                break
+    tpc, fpc = np.cumsum(tp, 1), np.cumsum(1 - tp, 1)
+    n = sum(len(g) for g in gt.values())
+    return np.array([interpolated_average_precision(tpc[t] / (tpc[t] + fpc[t]), tpc[t] / n) for t in range(len(thresholds))])
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_batched_matching_equals_sequential(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    gt = {f"v{i}": np.sort(rng.uniform(0, 50, (int(rng.integers(1, 6)), 2)), axis=1) for i in range(15)}
+    preds = []
+    for i in range(17):  # two videos without ground truth
+        for _ in range(int(rng.integers(0, 40))):
+            s = float(rng.uniform(0, 45))
+            preds.append((f"v{i}", s, s + float(rng.uniform(0.5, 20)), float(rng.uniform())))
+    thresholds = np.linspace(0.1, 0.95, 18)
+    np.testing.assert_allclose(average_precision_at_temporal_iou(gt, preds, thresholds),
+                               _sequential_ap(gt, preds, thresholds), rtol=0, atol=1e-12)  # fmt: skip

@@ -252,23 +252,53 @@ def average_precision_at_temporal_iou(
     if len(predictions) == 0:
         return ap
     gts = {v: _as_segments(g, v) for v, g in ground_truth.items()}
+    gts = {v: g for v, g in gts.items() if g.shape[0] > 0}
     num_positive = sum(g.shape[0] for g in gts.values())
-    locked = {v: np.zeros((num_t, g.shape[0]), dtype=bool) for v, g in gts.items()}
     scores = np.array([float(p[3]) for p in predictions])
     order = _descending(scores)
-    tp = np.zeros((num_t, len(predictions)))
-    for rank, i in enumerate(order):
-        vid, start, end, _ = predictions[i]
-        gt = gts.get(vid)
-        if gt is None or gt.shape[0] == 0:
-            continue
-        iou = temporal_iou([[start, end]], gt)[0]  # (n,)
-        by_iou = _descending(iou)
-        ok = (iou[by_iou][None] >= thresholds[:, None]) & ~locked[vid][:, by_iou]  # (T, n)
-        hit = ok.any(1)
-        j = by_iou[ok.argmax(1)]
-        tp[hit, rank] = 1.0
-        locked[vid][np.nonzero(hit)[0], j[hit]] = True
+    num_p = len(predictions)
+    tp = np.zeros((num_t, num_p))
+    # Predictions only compete within their video, so the greedy matching runs for all videos at
+    # once: step r takes every video's r-th prediction (in the global ranking).
+    videos = list(gts)
+    vindex = {v: i for i, v in enumerate(videos)}
+    g_max = max((g.shape[0] for g in gts.values()), default=0)
+    if videos:
+        gt_arr = np.full((len(videos), g_max, 2), np.nan)
+        for v, g in gts.items():
+            gt_arr[vindex[v], : g.shape[0]] = g
+        ranked = [(rank, vindex[predictions[i][0]], predictions[i][1], predictions[i][2])
+                  for rank, i in enumerate(order) if predictions[i][0] in vindex]  # fmt: skip
+        if ranked:
+            rank_arr = np.array([r[0] for r in ranked])
+            vid_arr = np.array([r[1] for r in ranked])
+            seg = np.array([[r[2], r[3]] for r in ranked], dtype=np.float64)
+            g = gt_arr[vid_arr]  # (K, G, 2)
+            inter = (np.minimum(seg[:, None, 1], g[:, :, 1]) - np.maximum(seg[:, None, 0], g[:, :, 0])).clip(0)
+            union = (seg[:, None, 1] - seg[:, None, 0]) + (g[:, :, 1] - g[:, :, 0]) - inter
+            with np.errstate(invalid="ignore", divide="ignore"):
+                iou = inter / union  # (K, G); nan for padding
+            iou = np.where(np.isnan(g[:, :, 0]), -np.inf, iou)
+            by_iou = np.argsort(iou, axis=1, kind="stable")[:, ::-1]  # official order, padding last
+            sorted_iou = np.take_along_axis(iou, by_iou, axis=1)  # (K, G)
+            within = np.zeros(len(ranked), dtype=np.int64)  # rank of each prediction inside its video
+            seen: dict[int, int] = {}
+            for k, v in enumerate(vid_arr):
+                within[k] = seen.get(v, 0)
+                seen[v] = within[k] + 1
+            locked = np.zeros((len(videos), num_t, g_max), dtype=bool)
+            t_idx = np.arange(num_t)
+            for r in range(int(within.max()) + 1):
+                ks = np.nonzero(within == r)[0]
+                v = vid_arr[ks]
+                cand = by_iou[ks]  # (k, G)
+                lock = locked[v[:, None, None], t_idx[None, :, None], cand[:, None, :]]  # (k, T, G)
+                ok = (sorted_iou[ks][:, None, :] >= thresholds[None, :, None]) & ~lock
+                hit = ok.any(2)  # (k, T)
+                j = np.take_along_axis(cand, ok.argmax(2), axis=1)  # (k, T)
+                kk, tt = np.nonzero(hit)
+                locked[v[kk], tt, j[kk, tt]] = True
+                tp[:, rank_arr[ks]] = hit.T
     fp = 1.0 - tp
     tp_cum = np.cumsum(tp, axis=1)
     fp_cum = np.cumsum(fp, axis=1)
