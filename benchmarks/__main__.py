@@ -21,6 +21,7 @@ from benchmarks.common import Result, machine_info
 
 SUITES = {
     "data": "benchmarks.data.bench_pipeline",
+    "shards": "benchmarks.data.bench_shards",
     "models": "benchmarks.models.bench_models",
     "training": "benchmarks.training.bench_ddp",
 }

@@ -20,6 +20,7 @@ VERBS: dict[str, str] = {
     "mel": "mel",
     "build-list": "build_list",
     "check": "check",
+    "pack": "pack",
 }
 
 EPILOG = """examples:

@@ -18,6 +18,7 @@ from vidcore.data.datasets.base import (
     skipped_summary,
 )
 from vidcore.data.datasets.pose import PoseDataset
+from vidcore.data.datasets.shards import ShardVideoDataset
 from vidcore.data.datasets.video import RawframeDataset, VideoDataset
 from vidcore.data.datasets.wrappers import ConcatDataset, RepeatDataset
 
@@ -32,6 +33,7 @@ __all__ = [
     "PoseDataset",
     "RawframeDataset",
     "RepeatDataset",
+    "ShardVideoDataset",
     "SkippedSample",
     "SkippingDataset",
     "VideoDataset",
