@@ -7,6 +7,7 @@ tensor for tensor; class-count inference, error reports, safe loading and the CL
 from __future__ import annotations
 
 import fractions
+import importlib.metadata
 import json
 import re
 from pathlib import Path
@@ -141,6 +142,7 @@ def test_cli_convert_writes_a_loadable_vidcore_checkpoint(tmp_path: Path, capsys
     assert rc == 0 and "6 classes" in capsys.readouterr().out
     ckpt = load_checkpoint(dst)
     assert ckpt["meta"]["preset"] == "tsm_r18_1x1x8_kinetics400" and ckpt["meta"]["num_classes"] == 6
+    assert ckpt["meta"]["versions"]["vidcore-recognition"] == importlib.metadata.version("vidcore-recognition")
     model = get_model("tsm_r18_1x1x8_kinetics400", num_classes=6)
     model.load_state_dict(ckpt["model"], strict=True)
     assert torch.equal(model.state_dict()["head.fc_cls.weight"], ours["head.fc_cls.weight"])

@@ -507,8 +507,8 @@ class Trainer:
         cfg = self.cfg
         while self.epoch < cfg.max_epochs:
             self._train_epoch()
-            if self.batches_done < self.batches_per_epoch:  # left the epoch early: a stop signal
-                raise self._interrupt()
+            if self._stop_signal is not None and self.batches_done < self.batches_per_epoch:
+                raise self._interrupt()  # the epoch was left early on a stop signal
             epoch_done = self.epoch + 1
             self.epoch, self.batches_done = epoch_done, 0
             metrics = None

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from vidcore.core.checkpoint import CheckpointError, save_checkpoint
+from vidcore.core.checkpoint import CheckpointError, save_checkpoint, vidcore_versions
 
 from ..convert import ConversionError, convert_mmaction_checkpoint
 from ..registry import get_preset
@@ -52,7 +52,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     num_classes = _num_classes(state_dict, args.preset)
-    meta = {"preset": args.preset, "source": str(args.src), "source_format": args.source_format}
+    meta = {"preset": args.preset, "source": str(args.src), "source_format": args.source_format,
+            "versions": vidcore_versions()}  # fmt: skip
     if num_classes is not None:
         meta["num_classes"] = num_classes
     save_checkpoint({"model": state_dict, "meta": meta}, args.dst)
