@@ -59,8 +59,8 @@ UCF101_HEATMAP = Preset(dataset="ucf101", num_classes=101, **_HEATMAP)  # type: 
 HMDB51_HEATMAP = Preset(dataset="hmdb51", num_classes=51, **_HEATMAP)  # type: ignore[arg-type]
 
 #: vidcore's synthetic skeleton set (``vidcore-data synth --skeleton``): 10 motions, one person,
-#: COCO-17 2D keypoints, sequences of 40-72 frames; 32-frame clips keep the demo within minutes.
+#: COCO-17 2D keypoints, sequences of 40-72 frames; 20-frame clips keep the demo within minutes.
 SYNTH_COCO_2D = Preset(
-    dataset="vidcore_synth_skeleton", num_classes=10, graph="coco", pre_normalize="2d", clip_len=32,
+    dataset="vidcore_synth_skeleton", num_classes=10, graph="coco", pre_normalize="2d", clip_len=20,
     num_person=1, test_num_clips=5, classifier=_GCN_CLS,
 )  # fmt: skip
