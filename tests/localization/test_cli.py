@@ -101,3 +101,24 @@ def test_models_lists_presets(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["models", "--filter", "bsn_tem_400", "--json"]) == 0
     row = json.loads(capsys.readouterr().out)
     assert row["params"] == 1_403_395 and row["input"] == "400x100"
+
+
+def test_shipped_configs_load(capsys: pytest.CaptureFixture[str]) -> None:
+    from vidcore.core.experiment import load_experiment
+    from vidcore.localization.configs import list_configs
+    from vidcore.localization.experiment import TASK, Experiment
+
+    names = list_configs()
+    assert "bmn_400x100_9e_activitynet_feature" in names
+    for name in names:
+        exp = load_experiment(TASK, name, ["trainer.max_epochs=1"])
+        assert isinstance(exp, Experiment) and exp.trainer.max_epochs == 1
+    assert main(["train", "--list-configs"]) == 0
+    assert "bmn_400x100_9e_activitynet_feature" in capsys.readouterr().out
+
+
+def test_public_api_names_resolve() -> None:
+    import vidcore.localization as loc
+
+    for name in loc.__all__:
+        assert getattr(loc, name) is not None

@@ -1,4 +1,4 @@
-"""vidcore.localization: temporal action localization (BMN, BSN) and ActivityNet evaluation.
+"""vidcore.localization: temporal action localization (BMN, BSN, TCANet, SSN pieces) and ActivityNet evaluation.
 
 Public API (imported lazily)::
 
@@ -18,6 +18,14 @@ _LAZY = {
     "TEM": "models.bsn",
     "PEM": "models.bsn",
     "bsp_features": "models.bsn",
+    "TCANet": "models.tcanet",
+    "SSN": "models.ssn",
+    "SSNHead": "models.ssn",
+    "SSNLoss": "models.ssn",
+    "STPP": "models.ssn",
+    "load_localizer": "inference",
+    "propose": "inference",
+    "run_demo": "demo",
     "Preset": "registry",
     "get_model": "registry",
     "get_preset": "registry",
