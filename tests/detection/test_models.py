@@ -294,3 +294,8 @@ def test_tiny_detector_trains_and_batches_consistently() -> None:
     assert bool(((both[0].scores > 0) & (both[0].scores < 1)).all())
     model.reset_classifier(6)
     assert model.predict(batch.video[:1], batch.proposals[:1])[0].scores.shape == (2, 6)
+    # stride 8: the third stage unstrided as well, RoIAlign at 1/8
+    fine = slowonly_detector(18, 4, base_channels=8, featmap_stride=8).eval()
+    with torch.no_grad():
+        assert fine.forward_features(fine.preprocess(batch.video[:1])).shape[-2:] == (8, 8)
+    assert fine.roi_head.bbox_roi_extractor.spatial_scale == 1 / 8

@@ -158,10 +158,10 @@ def slowonly_r101_8x8x1_ava21(num_classes: int = 81) -> AVADetector:
     replace(
         SYNTH,
         convert_mmaction=convert_mmaction_detector,
-        notes="A small SlowOnly (ResNet-18 layout, 16 stem channels, stride 8, 128 RoI channels) for the synthetic "
+        notes="A small SlowOnly (ResNet-18 layout, 16 stem channels, 128 RoI channels) for the synthetic "
         "detection set (vidcore.detection.synth); trained from scratch by the demo.",
     )
 )
 def slowonly_r18_synth(num_classes: int = 5) -> AVADetector:
-    """SlowOnly-R18 with 16 base channels, stride 8, 8 frames 1 apart (one second at 8 fps)."""
-    return slowonly_detector(18, num_classes, base_channels=16, dropout_ratio=0.2, featmap_stride=8)
+    """SlowOnly-R18 with 16 base channels, stride 16, 8 frames 1 apart (one second at 8 fps)."""
+    return slowonly_detector(18, num_classes, base_channels=16, dropout_ratio=0.2)
