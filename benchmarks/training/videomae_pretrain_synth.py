@@ -74,7 +74,9 @@ def experiment(data: Path, work: Path, epochs: int, pretrained: str | None, batc
     )  # fmt: skip
 
 
-def pretrain(data: Path, out: Path, epochs: int, batch: int, seed: int) -> tuple[Path, list[float]]:
+def pretrain(
+    data: Path, out: Path, epochs: int, batch: int, seed: int, mask_ratio: float = 0.9
+) -> tuple[Path, list[float]]:
     """Masked pre-training over the training videos (labels unused); returns the encoder file and
     the mean loss of each epoch."""
     torch.manual_seed(seed)
@@ -83,7 +85,7 @@ def pretrain(data: Path, out: Path, epochs: int, batch: int, seed: int) -> tuple
     loader = torch.utils.data.DataLoader(
         dataset, batch_size=batch, shuffle=True, num_workers=1, collate_fn=TASK.collate_fn(exp), drop_last=True
     )
-    model = VideoMAEPretrainer(tiny_encoder(), decoder_dim=64, decoder_depth=2, decoder_heads=2, mask_ratio=0.9)
+    model = VideoMAEPretrainer(tiny_encoder(), decoder_dim=64, decoder_depth=2, decoder_heads=2, mask_ratio=mask_ratio)
     opt = torch.optim.AdamW(model.parameters(), lr=1.5e-3, betas=(0.9, 0.95), weight_decay=0.05)
     steps = epochs * len(loader)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda i: min(1.0, (i + 1) / len(loader)) * 0.5 * (1 + math.cos(math.pi * i / steps)))
@@ -113,19 +115,22 @@ def main() -> None:
     p.add_argument("--finetune-epochs", type=int, default=15)
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--mask-ratio", type=float, default=0.9)
+    p.add_argument("--skip-scratch", action="store_true", help="only pre-train and fine-tune")
     args = p.parse_args()
     torch.set_num_threads(max(1, torch.get_num_threads()))
     register()
     data = render_dataset(args.out / "data", SynthConfig(videos_per_class=args.videos_per_class, size=48), progress=False)
     t0 = time.time()
-    encoder, losses = pretrain(data, args.out, args.pretrain_epochs, args.batch_size, args.seed)
+    encoder, losses = pretrain(data, args.out, args.pretrain_epochs, args.batch_size, args.seed, args.mask_ratio)
     t_pre = time.time() - t0
     results = {}
-    for name, pretrained, epochs in (
+    runs = [
         ("pretrained+finetune", str(encoder), args.finetune_epochs),
         ("scratch_same_finetune_epochs", None, args.finetune_epochs),
         ("scratch_pretrain+finetune_epochs", None, args.pretrain_epochs + args.finetune_epochs),
-    ):
+    ]
+    for name, pretrained, epochs in runs[:1] if args.skip_scratch else runs:
         torch.manual_seed(args.seed)
         t = time.time()
         metrics = train(experiment(data, args.out / name, epochs, pretrained, args.batch_size))
@@ -133,7 +138,7 @@ def main() -> None:
         print(name, results[name], flush=True)
     result = {
         "model": "ViT-tiny/8: 8x32x32, patch 8, tubelet 2, width 96, depth 4, heads 3",
-        "videos_per_class": args.videos_per_class, "pretrain_epochs": args.pretrain_epochs,
+        "videos_per_class": args.videos_per_class, "pretrain_epochs": args.pretrain_epochs, "mask_ratio": args.mask_ratio,
         "pretrain_seconds": round(t_pre, 1), "pretrain_loss_per_epoch": [round(v, 4) for v in losses],
         "runs": results,
     }  # fmt: skip
