@@ -22,7 +22,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="proposals for feature files",
         description="Run a BMN (or BSN TEM) preset on per-video feature files (csv with a header line or "
         ".npy, (T, C), rescaled to the preset's temporal scale) and print the scored segments. "
-        "Features of a raw video come from `vidcore-recognition extract-features`.",
+        "Features of raw videos must be extracted beforehand (one file per video, MMAction2's layout).",
         epilog="examples:\n"
         "  vidcore-localization infer feats/v_abc.csv --preset bmn_400x100_9e_activitynet_feature "
         "--checkpoint best.pth --duration 120.5\n"
