@@ -202,3 +202,11 @@ def test_infer_and_test_default_to_the_same_device():
     infer = parser.parse_args(["infer", "x.mp4", "--preset", PRESET])
     test = parser.parse_args(["test", "runs/a"])
     assert infer.device == test.device == "auto"
+
+
+def test_infer_option_errors_name_the_flag(run, capsys):
+    _, work, _, video = run
+    args = ["infer", video, "--run", str(work), "--long", "--window-seconds", "0"]
+    assert main(args) == 2
+    err = _lines(capsys.readouterr().err)
+    assert err == ["error: --window-seconds must be > 0, got 0.0"]  # not "window_seconds", not the video's fault

@@ -99,6 +99,9 @@ def run(args: argparse.Namespace) -> int:
     if args.top_k < 1:
         print("error: --top-k must be >= 1", file=sys.stderr)
         return 2
+    if args.window_seconds is not None and not args.window_seconds > 0:
+        print(f"error: --window-seconds must be > 0, got {args.window_seconds}", file=sys.stderr)
+        return 2
     try:
         label_map = read_label_map(args.label_map) if args.label_map else None
         num_classes = args.num_classes
