@@ -63,8 +63,8 @@ def bench_bmn(repeats: int) -> list[Result]:
     fns = {"vidcore": lambda: ours(x)}
     mm = None
     if _mmaction() is not None:
-        from mmaction.registry import MODELS
         from mm_helpers import load_mm_config
+        from mmaction.registry import MODELS
 
         mm = MODELS.build(load_mm_config(get_preset("bmn_400x100_9e_activitynet_feature").mmaction_config).model).eval()
         ours.load_state_dict(get_preset("bmn_400x100_9e_activitynet_feature").convert_mmaction(mm.state_dict()))
