@@ -31,6 +31,11 @@ raised it (0 when an earlier, larger preset already reached it): a cheap upper b
 per-model measurement. A variant that fails (compile error, a layer refusing channels-last input)
 is recorded as ``*_error`` in the eager records' ``extra`` instead of stopping the run.
 
+``--transformers`` times the transformer presets of ``TRANSFORMER_PRESETS`` forward only, at
+their real clip shape, 1 thread, batch 1, against MMAction2 (``--compile`` adds torch.compile):
+
+    /work/mmenv/bin/python -m benchmarks.models.bench_models --transformers
+
 ``--quick`` uses two presets (TSM-R50, X3D-S) at a reduced spatial size (112 pixels; noted as
 ``size`` and ``reduced_size`` in ``extra``), 1 thread, fewer repeats, and skips ``torch.compile``
 unless ``--compile`` is given (compiling one preset took 1-6 minutes of a busy 2-core machine;
@@ -71,6 +76,15 @@ SUITE = "models"
 QUICK_PRESETS: tuple[str, ...] = ("tsm_r50_1x1x8_kinetics400", "x3d_s_13x6x1_kinetics400")
 #: Spatial size of ``--quick`` runs (presets with a smaller crop keep theirs).
 QUICK_SIZE = 112
+#: Presets of ``--transformers`` (issue 10 item 5; those registered are used): forward only, one
+#: thread, batch 1, one view at the preset's real clip shape, eager against MMAction2 eager.
+TRANSFORMER_PRESETS: tuple[str, ...] = (
+    "timesformer_divst_8x32x1_kinetics400",
+    "swin_tiny_p244_w877_32x2x1_kinetics400",
+    "videomae_vit_base_p16_16x4x1_kinetics400",
+    "mvit_small_p244_16x4x1_kinetics400",
+    "uniformerv2_base_p16_res224_clip_u8_kinetics400",
+)
 
 
 @dataclass(frozen=True)
@@ -406,8 +420,9 @@ def bench_preset(name: str, st: Settings) -> list[Result]:
     return out
 
 
-def select_presets(names: Sequence[str] | None, quick: bool) -> list[str]:
-    """The presets to run: ``names`` if given (checked), the quick set, or every registered one."""
+def select_presets(names: Sequence[str] | None, quick: bool, *, transformers: bool = False) -> list[str]:
+    """The presets to run: ``names`` if given (checked), the transformer set, the quick set, or
+    every registered one."""
     from vidcore.recognition.registry import get_preset, list_presets
 
     if names:
@@ -415,6 +430,8 @@ def select_presets(names: Sequence[str] | None, quick: bool) -> list[str]:
             get_preset(n)  # RegistryError with close matches for a typo
         return list(names)
     available = [p.name for p in list_presets()]
+    if transformers:
+        return [n for n in TRANSFORMER_PRESETS if n in available]
     if quick:
         chosen = [n for n in QUICK_PRESETS if n in available]
         return chosen or sorted(available, key=lambda n: get_preset(n).crop_size)[:2]
@@ -422,7 +439,7 @@ def select_presets(names: Sequence[str] | None, quick: bool) -> list[str]:
 
 
 def run(quick: bool = False, *, presets: Sequence[str] | None = None, settings: Settings | None = None,
-        log: Callable[[str], None] = print) -> list[Result]:
+        log: Callable[[str], None] = print, transformers: bool = False) -> list[Result]:
     """Measure ``presets`` (default: the quick set, or every preset) and return the results."""
     st = settings or (
         Settings(size=QUICK_SIZE, warmup=1, repeats=3, threads=default_threads(True), compile=False)
@@ -433,7 +450,7 @@ def run(quick: bool = False, *, presets: Sequence[str] | None = None, settings: 
     torch.set_num_threads(st.threads)
     results: list[Result] = []
     try:
-        for name in select_presets(presets, quick):
+        for name in select_presets(presets, quick, transformers=transformers):
             t0 = time.perf_counter()
             try:
                 got = bench_preset(name, st)
@@ -472,6 +489,8 @@ def main(argv: list[str] | None = None) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--quick", action="store_true", help=f"small presets at {QUICK_SIZE} px, fewer repeats")
+    parser.add_argument("--transformers", action="store_true",
+                        help="the issue-10 transformer presets: forward only, 1 thread, batch 1, real shapes")
     parser.add_argument("--presets", default="", help="comma-separated preset names (default: quick set / all)")
     parser.add_argument("--size", type=int, default=None, help="spatial size (default: preset crop size; quick 112)")
     parser.add_argument("--threads", type=int, default=None,
@@ -488,31 +507,34 @@ def main(argv: list[str] | None = None) -> int:
                         help="JSON path (default benchmarks/results/models[-quick]-<date>.json)")
     args = parser.parse_args(argv)
 
+    light = args.quick or args.transformers  # fewer repeats, compile only on request
     st = Settings(
         size=args.size if args.size is not None else (QUICK_SIZE if args.quick else None),
-        threads=args.threads if args.threads is not None else default_threads(args.quick),
-        warmup=args.warmup if args.warmup is not None else (1 if args.quick else 2),
-        repeats=args.repeats if args.repeats is not None else (3 if args.quick else 5),
-        compile=args.compile if args.compile is not None else not args.quick,
-        channels_last=not args.no_channels_last,
-        train=not args.no_train,
+        threads=args.threads if args.threads is not None else (1 if args.transformers else default_threads(args.quick)),
+        warmup=args.warmup if args.warmup is not None else (1 if light else 2),
+        repeats=args.repeats if args.repeats is not None else (3 if light else 5),
+        compile=args.compile if args.compile is not None else not light,
+        channels_last=not args.no_channels_last and not args.transformers,
+        train=not args.no_train and not args.transformers,
         mmaction=not args.no_mmaction,
     )
     names = [n.strip() for n in args.presets.split(",") if n.strip()]
     try:
-        select_presets(names, args.quick)
+        select_presets(names, args.quick, transformers=args.transformers)
     except Exception as e:  # unknown preset name: the registry's message, without a traceback
         parser.error(str(e))
     t0 = time.time()
-    results = run(args.quick, presets=names or None, settings=st)
+    results = run(args.quick, presets=names or None, settings=st, transformers=args.transformers)
     print(format_table(results))
     out = args.out or Path(__file__).resolve().parent.parent / "results" / (
-        f"models{'-quick' if args.quick else ''}-{dt.date.today().isoformat()}.json"
+        f"models{'-quick' if args.quick else ''}{'-transformers' if args.transformers else ''}"
+        f"-{dt.date.today().isoformat()}.json"
     )
     out.parent.mkdir(parents=True, exist_ok=True)
     payload = {
         "date": dt.datetime.now().isoformat(timespec="seconds"),
         "quick": args.quick,
+        "transformers": args.transformers,
         "settings": vars(st),
         "machine": {**machine_info(), "threads": st.threads},
         "seconds": round(time.time() - t0, 1),
