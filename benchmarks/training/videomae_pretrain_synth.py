@@ -75,7 +75,7 @@ def experiment(data: Path, work: Path, epochs: int, pretrained: str | None, batc
 
 
 def pretrain(
-    data: Path, out: Path, epochs: int, batch: int, seed: int, mask_ratio: float = 0.9
+    data: Path, out: Path, epochs: int, batch: int, seed: int, mask_ratio: float = 0.9, lr: float = 1.5e-3
 ) -> tuple[Path, list[float]]:
     """Masked pre-training over the training videos (labels unused); returns the encoder file and
     the mean loss of each epoch."""
@@ -86,7 +86,7 @@ def pretrain(
         dataset, batch_size=batch, shuffle=True, num_workers=1, collate_fn=TASK.collate_fn(exp), drop_last=True
     )
     model = VideoMAEPretrainer(tiny_encoder(), decoder_dim=64, decoder_depth=2, decoder_heads=2, mask_ratio=mask_ratio)
-    opt = torch.optim.AdamW(model.parameters(), lr=1.5e-3, betas=(0.9, 0.95), weight_decay=0.05)
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.95), weight_decay=0.05)
     steps = epochs * len(loader)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda i: min(1.0, (i + 1) / len(loader)) * 0.5 * (1 + math.cos(math.pi * i / steps)))
     losses = []
@@ -116,13 +116,14 @@ def main() -> None:
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--mask-ratio", type=float, default=0.9)
+    p.add_argument("--pretrain-lr", type=float, default=1.5e-3)
     p.add_argument("--skip-scratch", action="store_true", help="only pre-train and fine-tune")
     args = p.parse_args()
     torch.set_num_threads(max(1, torch.get_num_threads()))
     register()
     data = render_dataset(args.out / "data", SynthConfig(videos_per_class=args.videos_per_class, size=48), progress=False)
     t0 = time.time()
-    encoder, losses = pretrain(data, args.out, args.pretrain_epochs, args.batch_size, args.seed, args.mask_ratio)
+    encoder, losses = pretrain(data, args.out, args.pretrain_epochs, args.batch_size, args.seed, args.mask_ratio, args.pretrain_lr)
     t_pre = time.time() - t0
     results = {}
     runs = [
@@ -139,6 +140,7 @@ def main() -> None:
     result = {
         "model": "ViT-tiny/8: 8x32x32, patch 8, tubelet 2, width 96, depth 4, heads 3",
         "videos_per_class": args.videos_per_class, "pretrain_epochs": args.pretrain_epochs, "mask_ratio": args.mask_ratio,
+        "pretrain_lr": args.pretrain_lr,
         "pretrain_seconds": round(t_pre, 1), "pretrain_loss_per_epoch": [round(v, 4) for v in losses],
         "runs": results,
     }  # fmt: skip
