@@ -21,7 +21,14 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from vidcore.data.annotations._common import LineErrors, PathArg, iter_lines, load_json, parse_int
+from vidcore.data.annotations._common import (
+    LineErrors,
+    PathArg,
+    iter_lines,
+    load_json,
+    parse_float,
+    parse_int,
+)
 from vidcore.data.annotations.labelmap import LabelMap, read_label_map
 from vidcore.data.annotations.lists import VideoRecord
 from vidcore.data.errors import AnnotationError
@@ -122,10 +129,13 @@ def read_kinetics_csv(
     label_map: LabelMap | None = None,
     class_folders: bool = True,
     ext: str = ".mp4",
+    folder_space: str = " ",
 ) -> tuple[list[VideoRecord], LabelMap]:
     """Read a Kinetics csv into video records. Classes come from ``label_map`` (e.g. MMAction2's
     ``label_map_k400.txt``) or, if absent, the sorted labels found in the file. With
-    ``class_folders`` a clip's path is ``label/clip`` (labels with spaces kept as they are)."""
+    ``class_folders`` a clip's path is ``label/clip``, the label's spaces replaced by
+    ``folder_space`` (``"_"``: the folders of MMAction2's ``rename_classnames.sh``). A time that is
+    not a number is an error naming the line."""
     p = Path(path)
     lines = list(iter_lines(p))
     if not lines:
@@ -149,8 +159,8 @@ def read_kinetics_csv(
             raise AnnotationError(
                 p, number, f"expected {len(header)} columns ({','.join(header)}), got {len(row)}"
             )
-        start = float(row[col["time_start"]])
-        end = float(row[col["time_end"]])
+        start = parse_float(row[col["time_start"]], p, number, "time_start (seconds)")
+        end = parse_float(row[col["time_end"]], p, number, "time_end (seconds)")
         name = kinetics_clip_name(row[col["youtube_id"]].strip(), start, end, ext)
         labels: tuple[int, ...] = ()
         if has_label:
@@ -159,7 +169,7 @@ def read_kinetics_csv(
                 raise AnnotationError(p, number, f"label {cls!r} is not in the label map")
             labels = (ids[cls],)
             if class_folders:
-                name = f"{cls}/{name}"
+                name = f"{cls.replace(' ', folder_space)}/{name}"
         out.append(VideoRecord(name, labels, (str(p), number)))
     return out, label_map
 

@@ -17,6 +17,40 @@ EXAMPLES = """examples:
   vidcore-data build-list kinetics400/train.csv --official kinetics --classes label_map_k400.txt --out k400_train.txt
   vidcore-data build-list something-something-v2-train.json --official sthv2 \\
       --classes something-something-v2-labels.json --out sthv2_train.txt
+  # --val-source: the official validation file, converted with the same classes
+  vidcore-data build-list kinetics_train.csv --official kinetics400 --val-source kinetics_val.csv \\
+      --out k400_train.txt
+  vidcore-data build-list something-something-v1-train.csv --official sthv1 \\
+      --val-source something-something-v1-validation.csv --classes something-something-v1-labels.csv \\
+      --format rawframes --media-root data/sthv1/rawframes --out sthv1_train_rawframes.txt
+  vidcore-data build-list jester-v1-train.csv --official jester --val-source jester-v1-validation.csv \\
+      --classes jester-v1-labels.csv --out jester_train.txt
+  vidcore-data build-list Diving48_V2_train.json --official diving48 --val-source Diving48_V2_test.json \\
+      --classes Diving48_vocab.json --out diving48_train.txt
+  vidcore-data build-list trainingSet.csv --official mit --val-source validationSet.csv \\
+      --classes moments_categories.txt --out mit_train.txt
+  vidcore-data build-list trainingSet.csv --official mmit --val-source validationSet.csv \\
+      --classes moments_categories.txt --out mmit_train.txt
+
+Official files each --official reads (SOURCE / --val-source / --classes):
+  ucf101     SOURCE = ucfTrainTestlist/ (classInd.txt, trainlist0N.txt, testlist0N.txt)
+  hmdb51     SOURCE = testTrainMulti_7030_splits/ (<class>_test_splitN.txt)
+  kinetics, kinetics400/600/700
+             kinetics_train.csv / kinetics_val.csv (label,youtube_id,time_start,time_end,split);
+             --classes label_map_k400.txt (optional; default: sorted labels of SOURCE);
+             clips label/{youtube_id}_{start:06d}_{end:06d}.mp4, spaces in label folders as "_"
+  sthv1      something-something-v1-{train,validation}.csv (id;class) / --classes
+             something-something-v1-labels.csv; clips {id} (frame folder) or {id}.mp4
+  sthv2      something-something-v2-{train,validation}.json / --classes something-something-v2-labels.json
+  jester     jester-v1-{train,validation}.csv (id;class) / --classes jester-v1-labels.csv
+  diving48   Diving48_V2_train.json / Diving48_V2_test.json ({vid_name, label, ...}) /
+             --classes Diving48_vocab.json (optional, names the label map); clips {vid_name}.mp4
+  mit        Moments in Time trainingSet.csv / validationSet.csv (class/video.mp4,...) /
+             --classes moments_categories.txt (name,id)
+  mmit       Multi-Moments in Time trainingSet.csv / validationSet.csv (class/video.mp4,id,id,...) /
+             --classes with name,id lines (multi-label list: path label label ...)
+--ext sets the clip extension of video lists; with --format rawframes the clip's folder under
+--media-root is counted (frames *.jpg/*.png) and a clip without a folder there is left out (counted).
 
 Outputs: OUT (train), the validation/test list at --val-out (default: OUT with "train" replaced
 by "val", or OUT_val), and the label map at --label-map (default: OUT's folder/label_map.txt),
@@ -24,6 +58,20 @@ one class name a line, line number = class index."""
 
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mkv", ".webm", ".mov", ".m4v", ".flv", ".mpg", ".mpeg", ".wmv")
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png")
+OFFICIAL = (
+    "ucf101",
+    "hmdb51",
+    "kinetics",
+    "kinetics400",
+    "kinetics600",
+    "kinetics700",
+    "sthv1",
+    "sthv2",
+    "jester",
+    "diving48",
+    "mit",
+    "mmit",
+)
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -40,7 +88,19 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     p.add_argument("--out", type=Path, required=True, help="train list to write")
     p.add_argument("--val-out", type=Path, default=None, help="validation/test list to write")
     p.add_argument("--label-map", type=Path, default=None, help="label map to write (names, one a line)")
-    p.add_argument("--official", choices=("ucf101", "hmdb51", "kinetics", "sthv2"), default=None)
+    p.add_argument(
+        "--official", choices=OFFICIAL, default=None, help="official annotation format (see below)"
+    )
+    p.add_argument(
+        "--val-source", type=Path, default=None, help="official validation/test file (same format as source)"
+    )
+    p.add_argument(
+        "--media-root",
+        type=Path,
+        default=None,
+        help="official lists: folder of the videos / frame folders; clips missing there are left out",
+    )
+    p.add_argument("--ext", default=None, help="official lists: video extension (default per dataset)")
     p.add_argument("--split", type=int, default=1, help="official split number (UCF101, HMDB51)")
     p.add_argument(
         "--classes", type=Path, default=None, help="input class list (Kinetics label map, SthV2 labels json)"
@@ -114,7 +174,14 @@ def _key(r: object) -> str:
     return getattr(r, "path", None) or getattr(r, "frame_dir", "")
 
 
-def run(args: argparse.Namespace) -> int:
+def _need_classes(args: argparse.Namespace, what: str) -> Path:
+    if args.classes is None:
+        raise SystemExit(f"build-list: --official {args.official} needs --classes {what}")
+    return args.classes
+
+
+def _official(args: argparse.Namespace) -> tuple[list, list, list[str]]:
+    """Read SOURCE (and --val-source) in the official format ``args.official``."""
     from vidcore.data.annotations import (
         read_hmdb51_split,
         read_kinetics_csv,
@@ -122,37 +189,113 @@ def run(args: argparse.Namespace) -> int:
         read_sthv2_json,
         read_ucf101_split,
         sthv2_labels,
-        write_label_map,
-        write_rawframe_list,
-        write_video_list,
+        zoo,
     )
+
+    name = args.official
+    frames = args.format == "rawframes"
+    if name in ("ucf101", "hmdb51"):
+        reader = read_ucf101_split if name == "ucf101" else read_hmdb51_split
+        split = reader(args.source, args.split)
+        return split.train, split.val, split.label_map.names
+    val: list = []
+    if name.startswith("kinetics"):
+        ext = "" if frames else (args.ext or ".mp4")
+        given = read_label_map(args.classes) if args.classes else None
+        train, lm = read_kinetics_csv(args.source, label_map=given, ext=ext, folder_space="_")
+        if args.val_source:
+            val, _ = read_kinetics_csv(args.val_source, label_map=lm, ext=ext, folder_space="_")
+        return train, val, lm.names
+    if name == "sthv2":
+        lm = sthv2_labels(_need_classes(args, "something-something-v2-labels.json"))
+        ext = "" if frames else (args.ext or ".webm")
+        train = read_sthv2_json(args.source, lm, ext=ext)
+        if args.val_source:
+            val = read_sthv2_json(args.val_source, lm, ext=ext)
+        return train, val, lm.names
+    if name in ("sthv1", "jester"):
+        labels_csv = "something-something-v1-labels.csv" if name == "sthv1" else "jester-v1-labels.csv"
+        lm = zoo.read_class_lines(_need_classes(args, labels_csv))
+        ext = "" if frames else (args.ext or ".mp4")
+        train = zoo.read_semicolon_csv(args.source, lm, ext=ext)
+        if args.val_source:
+            val = zoo.read_semicolon_csv(args.val_source, lm, ext=ext)
+        return train, val, lm.names
+    if name == "diving48":
+        ext = "" if frames else (args.ext or ".mp4")
+        vocab = zoo.diving48_labels(args.classes) if args.classes else None
+        n = vocab.num_classes if vocab is not None else None
+        train = zoo.read_diving48_json(args.source, num_classes=n, ext=ext)
+        if args.val_source:
+            val = zoo.read_diving48_json(args.val_source, num_classes=n, ext=ext)
+        if vocab is None:
+            top = max((max(r.labels) for r in train + val), default=-1)
+            return train, val, [str(i) for i in range(top + 1)]
+        return train, val, vocab.names
+    # mit, mmit
+    lm = zoo.read_mit_categories(_need_classes(args, "moments_categories.txt"))
+    ext = "" if frames else args.ext
+    if name == "mit":
+        train = zoo.read_mit_csv(args.source, lm, ext=ext)
+        val = zoo.read_mit_csv(args.val_source, lm, ext=ext) if args.val_source else []
+    else:
+        train = zoo.read_mmit_csv(args.source, lm.num_classes, ext=ext)
+        val = zoo.read_mmit_csv(args.val_source, lm.num_classes, ext=ext) if args.val_source else []
+    return train, val, lm.names
+
+
+def _on_disk(records: list, args: argparse.Namespace) -> tuple[list, int]:
+    """Official records checked against --media-root: rawframe records with counted frames (a
+    folder ``root/<clip>``), or the videos found; returns the kept records and how many were missing."""
+    from vidcore.data.annotations import RawframeRecord
+
+    root: Path = args.media_root
+    kept: list = []
+    missing = 0
+    for r in records:
+        if args.format == "rawframes":
+            frame_dir = r.path
+            if Path(frame_dir).suffix.lower() in VIDEO_EXTENSIONS:  # UCF101 / HMDB51 lists name videos
+                frame_dir = frame_dir[: -len(Path(frame_dir).suffix)]
+            folder = root / frame_dir
+            if not folder.is_dir():
+                missing += 1
+                continue
+            kept.append(RawframeRecord(frame_dir, _count_frames(folder), r.labels, source=r.source))
+        elif (root / r.path).is_file():
+            kept.append(r)
+        else:
+            missing += 1
+    return kept, missing
+
+
+def run(args: argparse.Namespace) -> int:
+    from vidcore.data.annotations import write_label_map, write_rawframe_list, write_video_list
     from vidcore.data.errors import AnnotationError
 
+    missing = 0
     try:
         if args.official is None:
             train, val, classes = _from_tree(args)
-        elif args.official in ("ucf101", "hmdb51"):
-            reader = read_ucf101_split if args.official == "ucf101" else read_hmdb51_split
-            split = reader(args.source, args.split)
-            train, val, classes = split.train, split.val, split.label_map.names
-        elif args.official == "kinetics":
-            given = read_label_map(args.classes) if args.classes else None
-            train, lm = read_kinetics_csv(args.source, label_map=given)
-            val, classes = [], lm.names
         else:
-            if args.classes is None:
+            if args.format == "rawframes" and args.media_root is None:
                 raise SystemExit(
-                    "build-list: --official sthv2 needs --classes something-something-v2-labels.json"
+                    "build-list: --official with --format rawframes needs --media-root (frame folders)"
                 )
-            lm = sthv2_labels(args.classes)
-            train, val, classes = read_sthv2_json(args.source, lm), [], lm.names
+            if args.val_source is not None and args.official in ("ucf101", "hmdb51"):
+                raise SystemExit(f"build-list: --official {args.official} reads both splits from SOURCE")
+            train, val, classes = _official(args)
+            if args.media_root is not None:
+                train, missing_train = _on_disk(train, args)
+                val, missing_val = _on_disk(val, args)
+                missing = missing_train + missing_val
     except AnnotationError as exc:
         print(f"build-list: {exc}")
         return 1
-    write = write_rawframe_list if args.format == "rawframes" and args.official is None else write_video_list
+    write = write_rawframe_list if args.format == "rawframes" else write_video_list
     write(train, args.out)
     written = [f"{args.out} ({len(train)} records)"]
-    if val or args.val_fraction > 0:
+    if val or args.val_fraction > 0 or args.val_source is not None:
         val_out = args.val_out or _val_path(args.out)
         write(val, val_out)
         written.append(f"{val_out} ({len(val)} records)")
@@ -160,4 +303,6 @@ def run(args: argparse.Namespace) -> int:
     write_label_map(list(classes), label_map)
     written.append(f"{label_map} ({len(classes)} classes)")
     print("wrote " + ", ".join(written))
+    if missing:
+        print(f"left out {missing} clips not found under {args.media_root}")
     return 0

@@ -1,0 +1,210 @@
+"""Official annotation files of the other MMAction2 model-zoo datasets, read into our video records
+(0-based labels) plus a label map. The layouts are those each dataset publishes (and MMAction2's
+``tools/data/*`` read):
+
+- Something-Something V1 and Jester: ``something-something-v1-labels.csv`` /
+  ``jester-v1-labels.csv`` (one class name a line, line order = class id), ``*-train.csv`` and
+  ``*-validation.csv`` (``id;class name``) and ``*-test.csv`` (``id`` alone). A clip is the frame
+  folder ``{id}`` (frames ``00001.jpg ...``) or the video ``{id}{ext}``.
+- Diving48: ``Diving48_V2_train.json`` / ``Diving48_V2_test.json``, a JSON list of
+  ``{vid_name, label, start_frame, end_frame}`` with 0-based labels; ``Diving48_vocab.json`` is a
+  list of the 48 ``[takeoff, somersault, twist, flight]`` tuples (class i = entry i), so a class is
+  named by joining them with ``_``. Clips are ``{vid_name}{ext}``.
+- Moments in Time: ``moments_categories.txt`` (``name,id``) and ``trainingSet.csv`` /
+  ``validationSet.csv`` whose first column is ``class/video.mp4`` (further columns: the class and
+  annotator agreement counts, not used); the class is the folder, as MMAction2 takes it.
+- Multi-Moments in Time: the same categories file and ``trainingSet.csv`` / ``validationSet.csv``
+  rows ``class/video.mp4,id,id,...`` (every id after the path is a label: a multi-label list).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path, PurePosixPath
+
+from vidcore.data.annotations._common import LineErrors, PathArg, iter_lines, load_json, parse_int
+from vidcore.data.annotations.labelmap import LabelMap
+from vidcore.data.annotations.lists import VideoRecord
+from vidcore.data.errors import AnnotationError
+
+
+def read_class_lines(path: PathArg) -> LabelMap:
+    """A labels csv of SthV1 / Jester: one class name a line; the line order gives ids 0, 1, ..."""
+    p = Path(path)
+    names: list[str] = []
+    seen: dict[str, int] = {}
+    for number, text in iter_lines(p):
+        if text in seen:
+            raise AnnotationError(p, number, f"class {text!r} repeats line {seen[text]}")
+        seen[text] = number
+        names.append(text)
+    if not names:
+        raise AnnotationError(p, None, "empty file: expected one class name a line")
+    return LabelMap.from_names(names)
+
+
+def read_semicolon_csv(
+    path: PathArg, label_map: LabelMap, *, ext: str = "", labelled: bool = True
+) -> list[VideoRecord]:
+    """A SthV1 / Jester split csv: ``id;class name`` a line (``labelled``) or ``id`` alone (test).
+
+    Records are ``{id}{ext}`` (``ext=""`` names the frame folder)."""
+    p = Path(path)
+    ids = {name: i for i, name in label_map.items()}
+    out = []
+    errors = LineErrors(p)
+    for number, text in iter_lines(p):
+        with errors.on_line():
+            parts = [t.strip() for t in text.split(";")]
+            if not parts[0] or any(c.isspace() for c in parts[0]):
+                want = "'id;class name'" if labelled else "'id'"
+                raise AnnotationError(p, number, f"expected {want} (an id without spaces), got {text!r}")
+            if not labelled:
+                if len(parts) != 1:
+                    raise AnnotationError(p, number, f"expected a test line 'id' alone, got {text!r}")
+                out.append(VideoRecord(f"{parts[0]}{ext}", (), (str(p), number)))
+                continue
+            if len(parts) != 2:
+                raise AnnotationError(p, number, f"expected 'id;class name', got {text!r}")
+            if parts[1] not in ids:
+                raise AnnotationError(p, number, f"class {parts[1]!r} is not in the labels file")
+            out.append(VideoRecord(f"{parts[0]}{ext}", (ids[parts[1]],), (str(p), number)))
+    errors.raise_if_any()
+    return out
+
+
+def diving48_labels(path: PathArg) -> LabelMap:
+    """``Diving48_vocab.json``: a list of ``[takeoff, somersault, twist, flight]``; class i is entry
+    i, named by its four parts joined with ``_`` (e.g. ``Back_15som_05Twis_FREE``)."""
+    p = Path(path)
+    data = load_json(p)
+    if not isinstance(data, list) or not data:
+        raise AnnotationError(
+            p, None, "expected a JSON list of [takeoff, somersault, twist, flight] lists"
+        )
+    names = []
+    for index, item in enumerate(data):
+        if not isinstance(item, list) or not item or not all(isinstance(s, str) for s in item):
+            raise AnnotationError(p, None, f"item {index}: expected a list of strings, got {item!r}")
+        names.append("_".join(s.replace(" ", "") for s in item))
+    return LabelMap({i: n for i, n in enumerate(names)}, str(p))
+
+
+def read_diving48_json(
+    path: PathArg, *, num_classes: int | None = None, ext: str = ".mp4"
+) -> list[VideoRecord]:
+    """A Diving48 split json: ``[{vid_name, label, start_frame, end_frame}, ...]``, labels 0-based.
+
+    Records are ``{vid_name}{ext}``; ``source`` holds the item's index. A label outside
+    ``0 .. num_classes - 1`` (when given) is an error."""
+    p = Path(path)
+    data = load_json(p)
+    if not isinstance(data, list):
+        raise AnnotationError(
+            p,
+            None,
+            "expected a JSON list of {vid_name, label, start_frame, end_frame}, "
+            f"got {type(data).__name__}",
+        )
+    out = []
+    for index, item in enumerate(data):
+        if not isinstance(item, dict) or not isinstance(item.get("vid_name"), str):
+            raise AnnotationError(p, None, f"item {index}: expected an object with a string 'vid_name'")
+        label = item.get("label")
+        if not isinstance(label, int) or isinstance(label, bool) or label < 0:
+            raise AnnotationError(
+                p, None, f"item {index} ({item['vid_name']}): expected an integer label >= 0"
+            )
+        if num_classes is not None and label >= num_classes:
+            raise AnnotationError(
+                p,
+                None,
+                f"item {index} ({item['vid_name']}): label {label} >= {num_classes} classes in the vocab",
+            )
+        out.append(VideoRecord(f"{item['vid_name']}{ext}", (label,), (str(p), index)))
+    return out
+
+
+def read_mit_categories(path: PathArg) -> LabelMap:
+    """``moments_categories.txt`` (MiT, also used for M-MiT): ``name,id`` a line, ids 0..N-1."""
+    p = Path(path)
+    names: dict[int, str] = {}
+    errors = LineErrors(p)
+    for number, text in iter_lines(p):
+        with errors.on_line():
+            name, sep, digit = text.rpartition(",")
+            if not sep or not name:
+                raise AnnotationError(p, number, f"expected 'name,id', got {text!r}")
+            class_id = parse_int(digit.strip(), p, number, "class id", minimum=0)
+            if class_id in names:
+                raise AnnotationError(
+                    p, number, f"duplicate class id {class_id} (first named {names[class_id]!r})"
+                )
+            names[class_id] = name.strip()
+    errors.raise_if_any()
+    if sorted(names) != list(range(len(names))):
+        raise AnnotationError(p, None, f"expected class ids 0..{len(names) - 1} without gaps")
+    return LabelMap(names, str(p))
+
+
+def _mit_rows(p: Path) -> list[tuple[int, list[str]]]:
+    import csv
+
+    rows = []
+    for number, text in iter_lines(p):
+        fields = next(csv.reader([text]))
+        rows.append((number, [f.strip() for f in fields]))
+    return rows
+
+
+def _strip_ext(path: str, ext: str | None) -> str:
+    if ext is None:
+        return path
+    return str(PurePosixPath(path).with_suffix("")) + ext
+
+
+def read_mit_csv(path: PathArg, label_map: LabelMap, *, ext: str | None = None) -> list[VideoRecord]:
+    """A Moments in Time split csv (``class/video.mp4,...``); the label is the folder's class.
+
+    The record's path is the first column as listed, or with its extension replaced by ``ext``
+    (``ext=""``: the frame folder)."""
+    p = Path(path)
+    ids = {name: i for i, name in label_map.items()}
+    out = []
+    errors = LineErrors(p)
+    for number, fields in _mit_rows(p):
+        with errors.on_line():
+            video = fields[0]
+            cls = str(PurePosixPath(video).parent)
+            if cls in ("", ".") or not PurePosixPath(video).suffix:
+                raise AnnotationError(p, number, f"expected 'class/video.mp4' first, got {video!r}")
+            if cls not in ids:
+                raise AnnotationError(p, number, f"class folder {cls!r} is not in the categories file")
+            out.append(VideoRecord(_strip_ext(video, ext), (ids[cls],), (str(p), number)))
+    errors.raise_if_any()
+    return out
+
+
+def read_mmit_csv(path: PathArg, num_classes: int, *, ext: str | None = None) -> list[VideoRecord]:
+    """A Multi-Moments in Time split csv: ``class/video.mp4,id,id,...``; every id is a label
+    (0-based, < ``num_classes``), kept in file order, repeats refused."""
+    p = Path(path)
+    out = []
+    errors = LineErrors(p)
+    for number, fields in _mit_rows(p):
+        with errors.on_line():
+            video = fields[0]
+            if not PurePosixPath(video).suffix or len(fields) < 2:
+                raise AnnotationError(
+                    p, number, f"expected 'class/video.mp4,id[,id...]', got {','.join(fields)!r}"
+                )
+            labels = tuple(parse_int(f, p, number, "class id", minimum=0) for f in fields[1:])
+            bad = [x for x in labels if x >= num_classes]
+            if bad:
+                raise AnnotationError(
+                    p, number, f"class id {bad[0]} >= {num_classes} classes in the categories file"
+                )
+            if len(set(labels)) != len(labels):
+                raise AnnotationError(p, number, f"a class id repeats in {fields[1:]}")
+            out.append(VideoRecord(_strip_ext(video, ext), labels, (str(p), number)))
+    errors.raise_if_any()
+    return out

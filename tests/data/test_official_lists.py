@@ -1,0 +1,250 @@
+"""``vidcore-data build-list --official``: each zoo dataset's official annotation files (small
+hand-written samples in the published layouts) converted to MMAction2 lists, compared with the
+lists written out by hand."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from vidcore.data.cli import main
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def lines(path: Path) -> list[str]:
+    return path.read_text(encoding="utf-8").splitlines()
+
+
+def build(*argv: str | Path) -> int:
+    return main(["build-list", *(str(a) for a in argv)])
+
+
+def test_help_names_the_official_files(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["build-list", "--help"])
+    assert info.value.code == 0
+    text = capsys.readouterr().out
+    for name in (
+        "kinetics_train.csv",
+        "something-something-v1-labels.csv",
+        "jester-v1-labels.csv",
+        "Diving48_V2_train.json",
+        "Diving48_vocab.json",
+        "moments_categories.txt",
+        "trainingSet.csv",
+    ):
+        assert name in text, name
+
+
+# Kinetics-400/600/700: the csv of the official release (the test csv has no label column).
+K_TRAIN = """label,youtube_id,time_start,time_end,split
+abseiling,--07WQ2iBlw,1,11,train
+"air drumming",-0ED0Vx3Z8c,30,40,train
+abseiling,-3B32lodo2M,59.0,69.0,train
+"""
+K_VAL = """label,youtube_id,time_start,time_end,split
+"air drumming",0AFBNQ-dsDU,4,14,val
+"""
+
+
+def test_kinetics_train_and_val(tmp_path: Path) -> None:
+    for official in ("kinetics400", "kinetics700"):
+        out = tmp_path / official / "k_train.txt"
+        args = [write(tmp_path / "kinetics_train.csv", K_TRAIN), "--official", official]
+        assert build(*args, "--val-source", write(tmp_path / "kinetics_val.csv", K_VAL), "--out", out) == 0
+        assert lines(out) == [
+            "abseiling/--07WQ2iBlw_000001_000011.mp4 0",
+            "air_drumming/-0ED0Vx3Z8c_000030_000040.mp4 1",
+            "abseiling/-3B32lodo2M_000059_000069.mp4 0",
+        ]
+        assert lines(tmp_path / official / "k_val.txt") == ["air_drumming/0AFBNQ-dsDU_000004_000014.mp4 1"]
+        assert lines(tmp_path / official / "label_map.txt") == ["abseiling", "air drumming"]
+
+
+def test_kinetics_rawframes_count_frames_and_leave_out_missing(tmp_path: Path, capsys) -> None:
+    frames = tmp_path / "rawframes"
+    for name, n in (("abseiling/--07WQ2iBlw_000001_000011", 3), ("abseiling/-3B32lodo2M_000059_000069", 2)):
+        for i in range(n):
+            write(frames / name / f"img_{i + 1:05d}.jpg", "x")
+    out = tmp_path / "k_train_rawframes.txt"
+    src = write(tmp_path / "kinetics_train.csv", K_TRAIN)
+    args = ["--official", "kinetics", "--format", "rawframes", "--media-root", frames, "--out", out]
+    assert build(src, *args) == 0
+    assert lines(out) == [
+        "abseiling/--07WQ2iBlw_000001_000011 3 0",
+        "abseiling/-3B32lodo2M_000059_000069 2 0",
+    ]
+    assert "left out 1 clips" in capsys.readouterr().out
+    # rawframes without a frame root is refused
+    with pytest.raises(SystemExit, match="--media-root"):
+        build(src, "--official", "kinetics", "--format", "rawframes", "--out", out)
+
+
+# Something-Something V1 and Jester: labels csv (one name a line), split csv 'id;class'.
+STHV1_LABELS = "Holding something\nPushing something from left to right\nTearing something into two pieces\n"
+STHV1_TRAIN = "100218;Tearing something into two pieces\n48032;Holding something\n"
+STHV1_VAL = "9223;Pushing something from left to right\n"
+JESTER_LABELS = "Doing other things\nDrumming Fingers\nNo gesture\n"
+JESTER_TRAIN = "34870;Drumming Fingers\n56557;No gesture\n129112;Doing other things\n"
+JESTER_VAL = "9223;Drumming Fingers\n"
+
+
+@pytest.mark.parametrize(
+    ("official", "labels", "train_csv", "val_csv", "expected_train", "expected_val"),
+    [
+        (
+            "sthv1",
+            STHV1_LABELS,
+            STHV1_TRAIN,
+            STHV1_VAL,
+            ["100218.mp4 2", "48032.mp4 0"],
+            ["9223.mp4 1"],
+        ),
+        (
+            "jester",
+            JESTER_LABELS,
+            JESTER_TRAIN,
+            JESTER_VAL,
+            ["34870.mp4 1", "56557.mp4 2", "129112.mp4 0"],
+            ["9223.mp4 1"],
+        ),
+    ],
+)
+def test_sthv1_and_jester(
+    tmp_path: Path, official, labels, train_csv, val_csv, expected_train, expected_val
+) -> None:
+    classes = write(tmp_path / "labels.csv", labels)
+    train = write(tmp_path / "train.csv", train_csv)
+    val = write(tmp_path / "validation.csv", val_csv)
+    out = tmp_path / "lists" / f"{official}_train.txt"
+    assert build(train, "--official", official, "--classes", classes, "--val-source", val, "--out", out) == 0
+    assert lines(out) == expected_train
+    assert lines(tmp_path / "lists" / f"{official}_val.txt") == expected_val
+    assert lines(tmp_path / "lists" / "label_map.txt") == labels.splitlines()
+
+
+def test_sthv1_rawframes(tmp_path: Path) -> None:
+    frames = tmp_path / "rawframes"
+    for vid, n in (("100218", 4), ("48032", 1), ("9223", 2)):
+        for i in range(n):
+            write(frames / vid / f"{i + 1:05d}.jpg", "x")
+    classes = write(tmp_path / "labels.csv", STHV1_LABELS)
+    out = tmp_path / "sthv1_train_rawframes.txt"
+    args = ["--official", "sthv1", "--classes", classes, "--val-source", write(tmp_path / "v.csv", STHV1_VAL)]
+    args += ["--format", "rawframes", "--media-root", frames, "--out", out]
+    assert build(write(tmp_path / "t.csv", STHV1_TRAIN), *args) == 0
+    assert lines(out) == ["100218 4 2", "48032 1 0"]
+    assert lines(tmp_path / "sthv1_val_rawframes.txt") == ["9223 2 1"]
+
+
+def test_sthv1_bad_lines_name_file_and_line(tmp_path: Path, capsys) -> None:
+    classes = write(tmp_path / "labels.csv", STHV1_LABELS)
+    bad = write(tmp_path / "train.csv", "100218;Holding something\n48032;Juggling something\n")
+    assert build(bad, "--official", "sthv1", "--classes", classes, "--out", tmp_path / "o.txt") == 1
+    msg = capsys.readouterr().out
+    assert f"{bad}:2" in msg and "'Juggling something' is not in the labels file" in msg
+    bad.write_text("100218 Holding something\n")
+    assert build(bad, "--official", "sthv1", "--classes", classes, "--out", tmp_path / "o.txt") == 1
+    msg = capsys.readouterr().out
+    assert f"{bad}:1" in msg and "expected 'id;class name'" in msg
+    with pytest.raises(SystemExit, match=r"--classes something-something-v1-labels\.csv"):
+        build(bad, "--official", "sthv1", "--out", tmp_path / "o.txt")
+
+
+# Diving48: JSON lists of {vid_name, label, start_frame, end_frame}; the vocab names the classes.
+D48_VOCAB = [
+    ["Back", "15som", "05Twis", "FREE"],
+    ["Back", "15som", "15Twis", "FREE"],
+    ["Forward", "25som", "NoTwis", "PIKE"],
+]
+D48_TRAIN = [
+    {"vid_name": "-mmq0PT-u8k_00155", "label": 2, "start_frame": 0, "end_frame": 51},
+    {"vid_name": "-mmq0PT-u8k_00156", "label": 0, "start_frame": 0, "end_frame": 79},
+]
+D48_TEST = [{"vid_name": "0ar_9eALhTo_00001", "label": 1, "start_frame": 0, "end_frame": 60}]
+
+
+def test_diving48(tmp_path: Path, capsys) -> None:
+    vocab = write(tmp_path / "Diving48_vocab.json", json.dumps(D48_VOCAB))
+    train = write(tmp_path / "Diving48_V2_train.json", json.dumps(D48_TRAIN))
+    test = write(tmp_path / "Diving48_V2_test.json", json.dumps(D48_TEST))
+    out = tmp_path / "diving48_train.txt"
+    assert build(train, "--official", "diving48", "--classes", vocab, "--val-source", test, "--out", out) == 0
+    assert lines(out) == ["-mmq0PT-u8k_00155.mp4 2", "-mmq0PT-u8k_00156.mp4 0"]
+    assert lines(tmp_path / "diving48_val.txt") == ["0ar_9eALhTo_00001.mp4 1"]
+    assert lines(tmp_path / "label_map.txt") == [
+        "Back_15som_05Twis_FREE",
+        "Back_15som_15Twis_FREE",
+        "Forward_25som_NoTwis_PIKE",
+    ]
+    # a label past the vocab, and a missing label, are errors naming the item
+    write(train, json.dumps([*D48_TRAIN, {"vid_name": "x_00001", "label": 3}]))
+    assert build(train, "--official", "diving48", "--classes", vocab, "--out", out) == 1
+    assert "item 2 (x_00001): label 3 >= 3 classes" in capsys.readouterr().out
+    write(train, json.dumps([{"vid_name": "x_00001"}]))
+    assert build(train, "--official", "diving48", "--out", out) == 1
+    assert "item 0 (x_00001): expected an integer label" in capsys.readouterr().out
+
+
+# Moments in Time: categories 'name,id'; split rows 'class/video.mp4,class,agree,disagree'.
+MIT_CATEGORIES = "adult+female+singing,1\napplauding,2\narresting,0\n"
+MIT_TRAIN = (
+    "applauding/yt-0AAYq0v2Rqo_12.mp4,applauding,3,0\n"
+    "arresting/getty-police-arrest-video-id1234_1.mp4,arresting,2,1\n"
+)
+MIT_VAL = "adult+female+singing/flickr-4-1-9-6-2949796141_12.mp4,adult+female+singing,3,0\n"
+
+
+def test_mit(tmp_path: Path) -> None:
+    cats = write(tmp_path / "moments_categories.txt", MIT_CATEGORIES)
+    train = write(tmp_path / "trainingSet.csv", MIT_TRAIN)
+    val = write(tmp_path / "validationSet.csv", MIT_VAL)
+    out = tmp_path / "mit_train.txt"
+    assert build(train, "--official", "mit", "--classes", cats, "--val-source", val, "--out", out) == 0
+    assert lines(out) == [
+        "applauding/yt-0AAYq0v2Rqo_12.mp4 2",
+        "arresting/getty-police-arrest-video-id1234_1.mp4 0",
+    ]
+    assert lines(tmp_path / "mit_val.txt") == ["adult+female+singing/flickr-4-1-9-6-2949796141_12.mp4 1"]
+    assert lines(tmp_path / "label_map.txt") == ["arresting", "adult+female+singing", "applauding"]
+
+
+def test_mit_bad_lines(tmp_path: Path, capsys) -> None:
+    cats = write(tmp_path / "moments_categories.txt", MIT_CATEGORIES)
+    train = write(tmp_path / "trainingSet.csv", MIT_TRAIN + "dancing/yt-xyz_3.mp4,dancing,3,0\n")
+    assert build(train, "--official", "mit", "--classes", cats, "--out", tmp_path / "o.txt") == 1
+    assert f"{train}:3" in capsys.readouterr().out
+    bad_cats = write(tmp_path / "cats.txt", "arresting,0\napplauding\n")
+    assert build(train, "--official", "mit", "--classes", bad_cats, "--out", tmp_path / "o.txt") == 1
+    msg = capsys.readouterr().out
+    assert f"{bad_cats}:2" in msg and "expected 'name,id'" in msg
+
+
+# Multi-Moments in Time: rows 'class/video.mp4,id,id,...' (every id a label).
+MMIT_TRAIN = "applauding/yt-0AAYq0v2Rqo_12.mp4,2,0\narresting/yt-abc_1.mp4,0\n"
+MMIT_VAL = "singing/yt-def_7.mp4,1,2,0\n"
+
+
+def test_mmit_multi_label(tmp_path: Path, capsys) -> None:
+    cats = write(tmp_path / "moments_categories.txt", MIT_CATEGORIES)
+    train = write(tmp_path / "trainingSet.csv", MMIT_TRAIN)
+    val = write(tmp_path / "validationSet.csv", MMIT_VAL)
+    out = tmp_path / "mmit_train.txt"
+    assert build(train, "--official", "mmit", "--classes", cats, "--val-source", val, "--out", out) == 0
+    assert lines(out) == ["applauding/yt-0AAYq0v2Rqo_12.mp4 2 0", "arresting/yt-abc_1.mp4 0"]
+    assert lines(tmp_path / "mmit_val.txt") == ["singing/yt-def_7.mp4 1 2 0"]
+    # the list reads back as multi-label with our reader
+    from vidcore.data.annotations import read_video_list
+
+    assert [r.labels for r in read_video_list(out, multi_label=True)] == [(2, 0), (0,)]
+    write(val, "singing/yt-def_7.mp4,1,3\n")
+    assert build(train, "--official", "mmit", "--classes", cats, "--val-source", val, "--out", out) == 1
+    msg = capsys.readouterr().out
+    assert f"{val}:1" in msg and "class id 3 >= 3 classes" in msg
