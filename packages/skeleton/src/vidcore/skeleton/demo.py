@@ -74,10 +74,10 @@ def _confusion_png(matrix: np.ndarray, names: list[str], path: Path) -> bool:
 def run_demo(
     out: str | Path = "demo_skeleton",
     *,
-    epochs: int = 6,
+    epochs: int = 5,
     samples_per_class: int = 40,
-    batch_size: int = 16,
-    lr: float = 0.05,
+    batch_size: int = 8,
+    lr: float = 1e-3,
     seed: int = 0,
     progress: bool = True,
 ) -> dict[str, float]:
@@ -106,7 +106,7 @@ def run_demo(
             max_epochs=epochs,
             batch_size=batch_size,
             num_workers=0,
-            optim=OptimConfig(name="sgd", lr=lr, momentum=0.9, nesterov=True, weight_decay=5e-4),
+            optim=OptimConfig(name="adamw", lr=lr, weight_decay=1e-4),
             schedule=ScheduleConfig(name="cosine", warmup_epochs=0.5),
             eval_interval=max(1, epochs // 2),
             seed=seed,
@@ -153,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
         description="Train ST-GCN on the built-in synthetic skeleton set and report held-out accuracy.",
     )
     ap.add_argument("--out", default="demo_skeleton", help="output folder")
-    ap.add_argument("--epochs", type=int, default=6)
+    ap.add_argument("--epochs", type=int, default=5)
     ap.add_argument("--samples-per-class", type=int, default=40)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-progress", action="store_true")
