@@ -248,3 +248,75 @@ def test_mmit_multi_label(tmp_path: Path, capsys) -> None:
     assert build(train, "--official", "mmit", "--classes", cats, "--val-source", val, "--out", out) == 1
     msg = capsys.readouterr().out
     assert f"{val}:1" in msg and "class id 3 >= 3 classes" in msg
+
+
+# HVU: categories csv 'tag,category' (header), split csv 'tags,youtube_id,time_start,time_end'.
+HVU_CATEGORIES = """Tags,Category
+skiing,action
+snow,scene
+mountain,scene
+alpine skiing,action
+ski,object
+"""
+HVU_TRAIN = """Tags,youtube_id,time_start,time_end
+snow|skiing|mountain|ski,--0ZjGbBuHg,0,10
+ski|snow,-1Ob8K6M-XY,12.5,22.5
+alpine skiing|skiing,0-5ugsNU5Ss,3,13
+"""
+
+
+def test_hvu_lists_per_category(tmp_path: Path, capsys) -> None:
+    cats = write(tmp_path / "hvu_categories.csv", HVU_CATEGORIES)
+    train = write(tmp_path / "hvu_train.csv", HVU_TRAIN)
+    out = tmp_path / "hvu_action_train.txt"
+    assert build(train, "--official", "hvu", "--classes", cats, "--category", "action", "--out", out) == 0
+    # action tags sorted: alpine skiing (0), skiing (1); the 2nd clip has none and is left out
+    assert lines(out) == ["--0ZjGbBuHg_000000_000100.mp4 1", "0-5ugsNU5Ss_000030_000130.mp4 0 1"]
+    assert lines(tmp_path / "label_map.txt") == ["alpine skiing", "skiing"]
+    out = tmp_path / "hvu_scene_train.txt"
+    assert build(train, "--official", "hvu", "--classes", cats, "--category", "scene", "--out", out) == 0
+    # scene tags sorted: mountain (0), snow (1)
+    assert lines(out) == ["--0ZjGbBuHg_000000_000100.mp4 1 0", "-1Ob8K6M-XY_000125_000225.mp4 1"]
+    assert lines(tmp_path / "label_map.txt") == ["mountain", "snow"]
+    write(train, HVU_TRAIN + "snow|sledding,abc,0,10\n")
+    assert build(train, "--official", "hvu", "--classes", cats, "--category", "scene", "--out", out) == 1
+    msg = capsys.readouterr().out
+    assert f"{train}:5" in msg and "tag 'sledding' is not in the categories file" in msg
+    with pytest.raises(SystemExit, match="needs --category"):
+        build(train, "--official", "hvu", "--classes", cats, "--out", out)
+
+
+# FineGYM: element split files '{subaction} {label}', categories 'Clabel: N; set: S; Glabel: G; name'.
+GYM_CATEGORIES = (
+    "Clabel: 0; set: 1; Glabel: 1; (VT) round-off, flic-flac with 0.5 turn on, stretched salto forward\n"
+    "Clabel: 1; set: 1; Glabel: 19; (VT) round-off, flic-flac on, stretched salto backward with 1 turn off\n"
+    "Clabel: 2; set: 21; Glabel: 21; (FX) switch leap with 0.5 turn\n"
+)
+GYM_TRAIN = "A0xAXXysHUo_002184_002237_A_0003_0005 2\nA0xAXXysHUo_002184_002237_A_0006_0008 0\n"
+GYM_VAL = "zcjAKc2RbSw_000931_000992_A_0001_0003 1\n"
+
+
+def test_finegym_elements(tmp_path: Path, capsys) -> None:
+    cats = write(tmp_path / "gym99_categories.txt", GYM_CATEGORIES)
+    train = write(tmp_path / "gym99_train_element_v1.0.txt", GYM_TRAIN)
+    val = write(tmp_path / "gym99_val_element.txt", GYM_VAL)
+    out = tmp_path / "gym99_train.txt"
+    assert build(train, "--official", "gym", "--classes", cats, "--val-source", val, "--out", out) == 0
+    assert lines(out) == [
+        "A0xAXXysHUo_002184_002237_A_0003_0005.mp4 2",
+        "A0xAXXysHUo_002184_002237_A_0006_0008.mp4 0",
+    ]
+    assert lines(tmp_path / "gym99_val.txt") == ["zcjAKc2RbSw_000931_000992_A_0001_0003.mp4 1"]
+    assert lines(tmp_path / "label_map.txt")[2] == "(FX) switch leap with 0.5 turn"
+    # rawframes: rgb frames counted, flow images (as MMAction2's extractor writes them) are not
+    frames = tmp_path / "subaction_frames"
+    for name in ("img_00001.jpg", "img_00002.jpg", "flow_x_00001.jpg", "flow_y_00001.jpg"):
+        write(frames / "zcjAKc2RbSw_000931_000992_A_0001_0003" / name, "x")
+    args = ["--val-source", val, "--format", "rawframes", "--media-root", frames]
+    assert build(train, "--official", "gym", *args, "--out", tmp_path / "gym_train_frame.txt") == 0
+    assert lines(tmp_path / "gym_train_frame.txt") == []
+    assert lines(tmp_path / "gym_val_frame.txt") == ["zcjAKc2RbSw_000931_000992_A_0001_0003 2 1"]
+    write(val, "zcjAKc2RbSw_000931_000992_A_0001_0003 3\n")
+    assert build(train, "--official", "gym", "--classes", cats, "--val-source", val, "--out", out) == 1
+    msg = capsys.readouterr().out
+    assert f"{val}:1" in msg and "label 3 >= 3 classes" in msg

@@ -15,10 +15,22 @@
   annotator agreement counts, not used); the class is the folder, as MMAction2 takes it.
 - Multi-Moments in Time: the same categories file and ``trainingSet.csv`` / ``validationSet.csv``
   rows ``class/video.mp4,id,id,...`` (every id after the path is a label: a multi-label list).
+- HVU: ``hvu_categories.csv`` (header, then ``tag,category`` with category one of action,
+  attribute, concept, event, object, scene) and ``hvu_train.csv`` / ``hvu_val.csv`` (header, then
+  ``tags,youtube_id,time_start,time_end`` with tags joined by ``|``). A category's classes are its
+  tags in sorted order (MMAction2's ``parse_tag_list.py``); a clip is
+  ``{youtube_id}_{int(start * 10):06d}_{int(end * 10):06d}{ext}`` (the names of MMAction2's HVU
+  download tool). One list per category: the clip's tags of that category, clips without any left
+  out.
+- FineGYM: the element split files ``gym99_train_element_v1.0.txt`` / ``gym99_val_element.txt``
+  (and the gym288 ones), ``{subaction name} {label}`` a line, labels 0-based; a clip is
+  ``{subaction name}{ext}``. The categories file (``gym99_categories.txt``) has lines
+  ``Clabel: 0; set: 1; Glabel: 1; (VT) round-off, ...``.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path, PurePosixPath
 
 from vidcore.data.annotations._common import LineErrors, PathArg, iter_lines, load_json, parse_int
@@ -206,5 +218,125 @@ def read_mmit_csv(path: PathArg, num_classes: int, *, ext: str | None = None) ->
             if len(set(labels)) != len(labels):
                 raise AnnotationError(p, number, f"a class id repeats in {fields[1:]}")
             out.append(VideoRecord(_strip_ext(video, ext), labels, (str(p), number)))
+    errors.raise_if_any()
+    return out
+
+
+HVU_CATEGORIES = ("action", "attribute", "concept", "event", "object", "scene")
+
+
+def _csv_rows(p: Path, *, header: bool) -> list[tuple[int, list[str]]]:
+    """Non-blank csv rows with their line numbers (fields stripped), the header row dropped."""
+    rows = _mit_rows(p)
+    if header:
+        if not rows:
+            raise AnnotationError(p, None, "empty file: expected a header line")
+        rows = rows[1:]
+    return rows
+
+
+def read_hvu_categories(path: PathArg) -> dict[str, list[str]]:
+    """``hvu_categories.csv``: ``tag,category`` rows after a header; returns category -> sorted tags."""
+    p = Path(path)
+    out: dict[str, list[str]] = {}
+    seen: dict[str, int] = {}
+    errors = LineErrors(p)
+    for number, fields in _csv_rows(p, header=True):
+        with errors.on_line():
+            if len(fields) != 2 or fields[1] not in HVU_CATEGORIES:
+                raise AnnotationError(
+                    p, number, f"expected 'tag,category' with a category in {HVU_CATEGORIES}, got {fields}"
+                )
+            if fields[0] in seen:
+                raise AnnotationError(p, number, f"tag {fields[0]!r} repeats line {seen[fields[0]]}")
+            seen[fields[0]] = number
+            out.setdefault(fields[1], []).append(fields[0])
+    errors.raise_if_any()
+    return {k: sorted(v) for k, v in out.items()}
+
+
+def hvu_clip_name(youtube_id: str, start: float, end: float, ext: str = ".mp4") -> str:
+    """``{youtube_id}_{int(start * 10):06d}_{int(end * 10):06d}{ext}`` (times in tenths of a second)."""
+    return f"{youtube_id}_{int(start * 10):06d}_{int(end * 10):06d}{ext}"
+
+
+def read_hvu_csv(
+    path: PathArg, categories: dict[str, list[str]], category: str, *, ext: str = ".mp4"
+) -> list[VideoRecord]:
+    """An HVU split csv read for one tag ``category``: each clip's tags of that category as labels
+    (indices into the category's sorted tags, in the order the tags are listed); clips with no tag
+    of the category are left out. A tag that is in no category is an error naming the line."""
+    from vidcore.data.annotations._common import parse_float
+
+    p = Path(path)
+    if category not in categories:
+        raise AnnotationError(p, None, f"category {category!r} has no tags in the categories file")
+    index = {tag: i for i, tag in enumerate(categories[category])}
+    known = {tag for tags in categories.values() for tag in tags}
+    out = []
+    errors = LineErrors(p)
+    for number, fields in _csv_rows(p, header=True):
+        with errors.on_line():
+            if len(fields) != 4:
+                raise AnnotationError(
+                    p, number, f"expected 'tags,youtube_id,time_start,time_end', got {len(fields)} columns"
+                )
+            tags = [t for t in fields[0].split("|") if t]
+            unknown = [t for t in tags if t not in known]
+            if unknown:
+                raise AnnotationError(p, number, f"tag {unknown[0]!r} is not in the categories file")
+            start = parse_float(fields[2], p, number, "time_start (seconds)")
+            end = parse_float(fields[3], p, number, "time_end (seconds)")
+            labels = tuple(index[t] for t in tags if t in index)
+            if labels:
+                out.append(VideoRecord(hvu_clip_name(fields[1], start, end, ext), labels, (str(p), number)))
+    errors.raise_if_any()
+    return out
+
+
+_GYM_CATEGORY = re.compile(r"^Clabel:\s*(\d+);\s*set:\s*\d+;\s*Glabel:\s*\d+;\s*(.+)$")
+
+
+def read_gym_categories(path: PathArg) -> LabelMap:
+    """FineGYM ``gym99_categories.txt`` / ``gym288_categories.txt``:
+    ``Clabel: N; set: S; Glabel: G; name`` a line; class N is ``name``."""
+    p = Path(path)
+    names: dict[int, str] = {}
+    errors = LineErrors(p)
+    for number, text in iter_lines(p):
+        with errors.on_line():
+            m = _GYM_CATEGORY.match(text)
+            if m is None:
+                raise AnnotationError(
+                    p, number, f"expected 'Clabel: N; set: S; Glabel: G; name', got {text!r}"
+                )
+            class_id = int(m.group(1))
+            if class_id in names:
+                raise AnnotationError(p, number, f"duplicate Clabel {class_id}")
+            names[class_id] = m.group(2).strip()
+    errors.raise_if_any()
+    if sorted(names) != list(range(len(names))):
+        raise AnnotationError(p, None, f"expected Clabel 0..{len(names) - 1} without gaps")
+    return LabelMap(names, str(p))
+
+
+def read_gym_elements(
+    path: PathArg, *, num_classes: int | None = None, ext: str = ".mp4"
+) -> list[VideoRecord]:
+    """A FineGYM element split file: ``{subaction name} {label}`` a line (label 0-based)."""
+    p = Path(path)
+    out = []
+    errors = LineErrors(p)
+    for number, text in iter_lines(p):
+        with errors.on_line():
+            parts = text.split()
+            if len(parts) != 2:
+                raise AnnotationError(p, number, f"expected '<subaction name> <label>', got {text!r}")
+            label = parse_int(parts[1], p, number, "label", minimum=0)
+            if num_classes is not None and label >= num_classes:
+                raise AnnotationError(
+                    p, number, f"label {label} >= {num_classes} classes in the categories file"
+                )
+            out.append(VideoRecord(f"{parts[0]}{ext}", (label,), (str(p), number)))
     errors.raise_if_any()
     return out

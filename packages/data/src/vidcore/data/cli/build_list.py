@@ -49,8 +49,16 @@ Official files each --official reads (SOURCE / --val-source / --classes):
              --classes moments_categories.txt (name,id)
   mmit       Multi-Moments in Time trainingSet.csv / validationSet.csv (class/video.mp4,id,id,...) /
              --classes with name,id lines (multi-label list: path label label ...)
+  hvu        hvu_train.csv / hvu_val.csv (tags,youtube_id,time_start,time_end; tags joined by |) /
+             --classes hvu_categories.csv (tag,category); --category picks one tag category: a
+             multi-label list of that category's tags (sorted tag order), clips without one left
+             out; clips {youtube_id}_{start*10:06d}_{end*10:06d}.mp4
+  gym        gym99_train_element_v1.0.txt / gym99_val_element.txt ({subaction} {label}; also gym288) /
+             --classes gym99_categories.txt (optional, names the label map); clips {subaction}.mp4;
+             frame counts skip flow_* images (MMAction2 divides a folder's files by 3)
 --ext sets the clip extension of video lists; with --format rawframes the clip's folder under
---media-root is counted (frames *.jpg/*.png) and a clip without a folder there is left out (counted).
+--media-root is counted (*.jpg/*.png, flow_* images not counted) and a clip without a folder
+there is left out (counted); with video lists --media-root leaves out videos not found there.
 
 Outputs: OUT (train), the validation/test list at --val-out (default: OUT with "train" replaced
 by "val", or OUT_val), and the label map at --label-map (default: OUT's folder/label_map.txt),
@@ -71,6 +79,8 @@ OFFICIAL = (
     "diving48",
     "mit",
     "mmit",
+    "hvu",
+    "gym",
 )
 
 
@@ -99,6 +109,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         type=Path,
         default=None,
         help="official lists: folder of the videos / frame folders; clips missing there are left out",
+    )
+    p.add_argument(
+        "--category",
+        choices=("action", "attribute", "concept", "event", "object", "scene"),
+        default=None,
+        help="HVU: the tag category to list",
     )
     p.add_argument("--ext", default=None, help="official lists: video extension (default per dataset)")
     p.add_argument("--split", type=int, default=1, help="official split number (UCF101, HMDB51)")
@@ -232,6 +248,26 @@ def _official(args: argparse.Namespace) -> tuple[list, list, list[str]]:
             top = max((max(r.labels) for r in train + val), default=-1)
             return train, val, [str(i) for i in range(top + 1)]
         return train, val, vocab.names
+    if name == "hvu":
+        if args.category is None:
+            raise SystemExit("build-list: --official hvu needs --category (action, attribute, concept, ...)")
+        cats = zoo.read_hvu_categories(_need_classes(args, "hvu_categories.csv"))
+        ext = "" if frames else (args.ext or ".mp4")
+        train = zoo.read_hvu_csv(args.source, cats, args.category, ext=ext)
+        if args.val_source:
+            val = zoo.read_hvu_csv(args.val_source, cats, args.category, ext=ext)
+        return train, val, cats[args.category]
+    if name == "gym":
+        ext = "" if frames else (args.ext or ".mp4")
+        cats = zoo.read_gym_categories(args.classes) if args.classes else None
+        n = cats.num_classes if cats is not None else None
+        train = zoo.read_gym_elements(args.source, num_classes=n, ext=ext)
+        if args.val_source:
+            val = zoo.read_gym_elements(args.val_source, num_classes=n, ext=ext)
+        if cats is None:
+            top = max((max(r.labels) for r in train + val), default=-1)
+            return train, val, [str(i) for i in range(top + 1)]
+        return train, val, cats.names
     # mit, mmit
     lm = zoo.read_mit_categories(_need_classes(args, "moments_categories.txt"))
     ext = "" if frames else args.ext
@@ -261,7 +297,12 @@ def _on_disk(records: list, args: argparse.Namespace) -> tuple[list, int]:
             if not folder.is_dir():
                 missing += 1
                 continue
-            kept.append(RawframeRecord(frame_dir, _count_frames(folder), r.labels, source=r.source))
+            n = sum(
+                1
+                for f in folder.iterdir()
+                if f.suffix.lower() in IMAGE_EXTENSIONS and not f.name.startswith((".", "flow_"))
+            )
+            kept.append(RawframeRecord(frame_dir, n, r.labels, source=r.source))
         elif (root / r.path).is_file():
             kept.append(r)
         else:
