@@ -25,7 +25,9 @@ def _default_after_conftest(env: dict[str, str]) -> str:
         "from hypothesis import settings\n"
         "print(settings.default.derandomize, settings.default.database is None)\n"
     )
-    clean = {k: v for k, v in os.environ.items() if k not in ("CI", "VIDCORE_HYPOTHESIS_PROFILE")}
+    # (without PYTEST_XDIST_WORKER the conftest leaves torch unimported: a child of ~1 s)
+    drop = ("CI", "VIDCORE_HYPOTHESIS_PROFILE", "PYTEST_XDIST_WORKER")
+    clean = {k: v for k, v in os.environ.items() if k not in drop}
     out = subprocess.run(
         [sys.executable, "-c", code], env={**clean, **env}, capture_output=True, text=True, timeout=120
     )
