@@ -320,3 +320,59 @@ def test_finegym_elements(tmp_path: Path, capsys) -> None:
     assert build(train, "--official", "gym", "--classes", cats, "--val-source", val, "--out", out) == 1
     msg = capsys.readouterr().out
     assert f"{val}:1" in msg and "label 3 >= 3 classes" in msg
+
+
+# THUMOS14: one '<Class>_val.txt' per class ('video start end'), plus Ambiguous_val.txt.
+def test_thumos14_untrimmed_multi_label(tmp_path: Path, capsys) -> None:
+    val_dir, test_dir = tmp_path / "annotations_val", tmp_path / "annotations_test"
+    baseball = "video_validation_0000266 72.8 76.4\nvideo_validation_0000051 1 3.5\n"
+    write(val_dir / "BaseballPitch_val.txt", baseball)
+    write(val_dir / "CliffDiving_val.txt", "video_validation_0000051 67.5 75.9\n")
+    write(val_dir / "Ambiguous_val.txt", "video_validation_0000900 10.0 12.0\n")
+    write(test_dir / "BaseballPitch_test.txt", "video_test_0000004 0.2 1.1\n")
+    write(test_dir / "CliffDiving_test.txt", "video_test_0000004 5.0 8.0\nvideo_test_0000001 1.5 2.0\n")
+    out = tmp_path / "thumos14_train.txt"
+    assert build(val_dir, "--official", "thumos14", "--val-source", test_dir, "--out", out) == 0
+    assert lines(out) == ["video_validation_0000051.mp4 0 1", "video_validation_0000266.mp4 0"]
+    assert lines(tmp_path / "thumos14_val.txt") == ["video_test_0000001.mp4 1", "video_test_0000004.mp4 0 1"]
+    assert lines(tmp_path / "label_map.txt") == ["BaseballPitch", "CliffDiving"]
+    write(val_dir / "CliffDiving_val.txt", "video_validation_0000051 67.5 75.9\nvideo_validation_000052 9\n")
+    assert build(val_dir, "--official", "thumos14", "--out", out) == 1
+    msg = capsys.readouterr().out
+    assert f"{val_dir / 'CliffDiving_val.txt'}:2" in msg and "expected 'video start end'" in msg
+
+
+# ActivityNet: the official activity_net.v1-3.min.json.
+ANET = {
+    "version": "VERSION 1.3",
+    "taxonomy": [],
+    "database": {
+        "sJFgo9H6zNo": {
+            "duration": 139.042,
+            "subset": "training",
+            "resolution": "640x360",
+            "url": "https://www.youtube.com/watch?v=sJFgo9H6zNo",
+            "annotations": [
+                {"segment": [0.01, 123.42], "label": "Fun sliding down"},
+                {"segment": [125.0, 130.0], "label": "Beach soccer"},
+            ],
+        },
+        "V1zhqaGFY2A": {
+            "duration": 136.98,
+            "subset": "validation",
+            "resolution": "640x360",
+            "url": "https://www.youtube.com/watch?v=V1zhqaGFY2A",
+            "annotations": [{"segment": [16.9, 103.1], "label": "Beach soccer"}],
+        },
+        "xyz00000000": {"duration": 50.0, "subset": "testing", "annotations": []},
+    },
+}
+
+
+def test_activitynet_subsets(tmp_path: Path) -> None:
+    src = write(tmp_path / "activity_net.v1-3.min.json", json.dumps(ANET))
+    out = tmp_path / "anet_train.txt"
+    assert build(src, "--official", "activitynet", "--out", out) == 0
+    assert lines(out) == ["v_sJFgo9H6zNo.mp4 0 1"]
+    assert lines(tmp_path / "anet_val.txt") == ["v_V1zhqaGFY2A.mp4 0"]
+    assert lines(tmp_path / "label_map.txt") == ["Beach soccer", "Fun sliding down"]

@@ -26,6 +26,14 @@
   (and the gym288 ones), ``{subaction name} {label}`` a line, labels 0-based; a clip is
   ``{subaction name}{ext}``. The categories file (``gym99_categories.txt``) has lines
   ``Clabel: 0; set: 1; Glabel: 1; (VT) round-off, ...``.
+- THUMOS14: the temporal annotation folders (``TH14_Temporal_annotations_validation`` / ``_test``)
+  hold one file per class, ``<Class>_val.txt`` / ``<Class>_test.txt``, lines ``video_validation_0000051
+  67.5 75.9`` (video, start and end in seconds), plus ``Ambiguous_*.txt`` (not a class). Read into a
+  multi-label list of untrimmed videos: a video's labels are the classes of its segments (sorted
+  class order, the 20 detection classes when all files are there).
+- ActivityNet: ``activity_net.v1-3.min.json`` (``{"database": {id: {"subset", "annotations":
+  [{"segment", "label"}], ...}}}``) read into multi-label lists of the videos ``v_{id}{ext}`` of one
+  subset; classes are the sorted labels found in the file.
 """
 
 from __future__ import annotations
@@ -340,3 +348,62 @@ def read_gym_elements(
             out.append(VideoRecord(f"{parts[0]}{ext}", (label,), (str(p), number)))
     errors.raise_if_any()
     return out
+
+
+_THUMOS_FILE = re.compile(r"^(.+)_(val|test)\.txt$")
+
+
+def read_thumos14_folder(folder: PathArg, *, ext: str = ".mp4") -> tuple[list[VideoRecord], list[str]]:
+    """Every ``<Class>_{val,test}.txt`` of a THUMOS14 temporal annotation folder (``Ambiguous``
+    skipped): one multi-label record per video, ``{video}{ext}``, videos in sorted order; returns the
+    records and the sorted class names. A line that is not ``video start end`` (seconds, start <=
+    end) is an error naming the file and line."""
+    from vidcore.data.annotations._common import parse_float
+
+    d = Path(folder)
+    if not d.is_dir():
+        raise AnnotationError(d, None, "expected a folder of <Class>_val.txt / <Class>_test.txt files")
+    files = {}
+    for f in sorted(d.iterdir()):
+        m = _THUMOS_FILE.match(f.name)
+        if m and m.group(1) != "Ambiguous":
+            files[m.group(1)] = f
+    if not files:
+        raise AnnotationError(d, None, "no <Class>_val.txt / <Class>_test.txt files")
+    classes = sorted(files)
+    videos: dict[str, set[int]] = {}
+    for label, cls in enumerate(classes):
+        path = files[cls]
+        errors = LineErrors(path)
+        for number, text in iter_lines(path):
+            with errors.on_line():
+                parts = text.split()
+                if len(parts) != 3:
+                    raise AnnotationError(path, number, f"expected 'video start end', got {text!r}")
+                start = parse_float(parts[1], path, number, "start (seconds)")
+                end = parse_float(parts[2], path, number, "end (seconds)")
+                if not 0 <= start <= end:
+                    raise AnnotationError(path, number, f"expected 0 <= start <= end, got {start} {end}")
+                videos.setdefault(parts[0], set()).add(label)
+        errors.raise_if_any()
+    records = [VideoRecord(f"{v}{ext}", tuple(sorted(videos[v]))) for v in sorted(videos)]
+    return records, classes
+
+
+def read_activitynet_lists(
+    path: PathArg, *, ext: str = ".mp4"
+) -> tuple[dict[str, list[VideoRecord]], list[str]]:
+    """The official ActivityNet json as multi-label video lists by subset (``training``,
+    ``validation``, ``testing``): video ``v_{id}{ext}`` with the sorted ids of its segments' labels
+    (the ``v_`` prefix is kept when the id has it already). Returns the lists and the classes."""
+    from vidcore.data.annotations.activitynet import read_activitynet_json
+
+    records = read_activitynet_json(path)
+    classes = sorted({s.label for r in records for s in r.segments})
+    ids = {c: i for i, c in enumerate(classes)}
+    out: dict[str, list[VideoRecord]] = {}
+    for r in records:
+        name = r.video_name if r.video_name.startswith("v_") else f"v_{r.video_name}"
+        labels = tuple(sorted({ids[s.label] for s in r.segments}))
+        out.setdefault(r.subset or "", []).append(VideoRecord(f"{name}{ext}", labels, r.source))
+    return out, classes

@@ -56,6 +56,14 @@ Official files each --official reads (SOURCE / --val-source / --classes):
   gym        gym99_train_element_v1.0.txt / gym99_val_element.txt ({subaction} {label}; also gym288) /
              --classes gym99_categories.txt (optional, names the label map); clips {subaction}.mp4;
              frame counts skip flow_* images (MMAction2 divides a folder's files by 3)
+  thumos14   SOURCE = TH14_Temporal_annotations_validation/ (<Class>_val.txt: video start end),
+             --val-source = TH14_Temporal_annotations_test/ (<Class>_test.txt); a multi-label list of
+             the untrimmed videos {video}.mp4 (labels: classes of its segments, sorted class order)
+  activitynet
+             SOURCE = activity_net.v1-3.min.json; OUT gets the training subset, the val list the
+             validation subset: multi-label lists of v_{id}.mp4 (classes: sorted labels in the file)
+  AVA / AVA-Kinetics have no list here: MMAction2 reads their csv, pbtxt label map and proposals
+  directly (vidcore.data.annotations.read_ava_csv; `vidcore-data check` validates them).
 --ext sets the clip extension of video lists; with --format rawframes the clip's folder under
 --media-root is counted (*.jpg/*.png, flow_* images not counted) and a clip without a folder
 there is left out (counted); with video lists --media-root leaves out videos not found there.
@@ -81,6 +89,8 @@ OFFICIAL = (
     "mmit",
     "hvu",
     "gym",
+    "thumos14",
+    "activitynet",
 )
 
 
@@ -268,6 +278,22 @@ def _official(args: argparse.Namespace) -> tuple[list, list, list[str]]:
             top = max((max(r.labels) for r in train + val), default=-1)
             return train, val, [str(i) for i in range(top + 1)]
         return train, val, cats.names
+    if name == "thumos14":
+        ext = "" if frames else (args.ext or ".mp4")
+        train, classes = zoo.read_thumos14_folder(args.source, ext=ext)
+        if args.val_source:
+            val, val_classes = zoo.read_thumos14_folder(args.val_source, ext=ext)
+            if val_classes != classes:
+                raise SystemExit(
+                    f"build-list: {args.val_source} has classes {val_classes}, {args.source} has {classes}"
+                )
+        return train, val, classes
+    if name == "activitynet":
+        if args.val_source is not None:
+            raise SystemExit("build-list: --official activitynet reads both subsets from SOURCE")
+        ext = "" if frames else (args.ext or ".mp4")
+        subsets, classes = zoo.read_activitynet_lists(args.source, ext=ext)
+        return subsets.get("training", []), subsets.get("validation", []), classes
     # mit, mmit
     lm = zoo.read_mit_categories(_need_classes(args, "moments_categories.txt"))
     ext = "" if frames else args.ext
@@ -336,7 +362,7 @@ def run(args: argparse.Namespace) -> int:
     write = write_rawframe_list if args.format == "rawframes" else write_video_list
     write(train, args.out)
     written = [f"{args.out} ({len(train)} records)"]
-    if val or args.val_fraction > 0 or args.val_source is not None:
+    if val or args.val_fraction > 0 or args.val_source is not None or args.official == "activitynet":
         val_out = args.val_out or _val_path(args.out)
         write(val, val_out)
         written.append(f"{val_out} ({len(val)} records)")
