@@ -68,6 +68,27 @@ def test_kinetics_train_and_val(tmp_path: Path) -> None:
         assert lines(tmp_path / official / "label_map.txt") == ["abseiling", "air drumming"]
 
 
+def test_kinetics_test_csv_and_bad_lines(tmp_path: Path, capsys) -> None:
+    train = write(tmp_path / "kinetics_train.csv", K_TRAIN)
+    out = tmp_path / "k_train.txt"
+    # the test csv: without a label column, or with it empty -> unlabeled clips, no class folder
+    for text in (
+        "youtube_id,time_start,time_end,split\n-0ED0Vx3Z8c,30,40,test\n",
+        "label,youtube_id,time_start,time_end,split\n,-0ED0Vx3Z8c,30,40,test\n",
+    ):
+        test = write(tmp_path / "kinetics_test.csv", text)
+        assert build(train, "--official", "kinetics", "--val-source", test, "--out", out) == 0
+        assert lines(tmp_path / "k_val.txt") == ["-0ED0Vx3Z8c_000030_000040.mp4"]
+    write(train, K_TRAIN + "abseiling,abc,ten,20,train\n")
+    assert build(train, "--official", "kinetics", "--out", out) == 1
+    msg = capsys.readouterr().out
+    assert f"{train}:5" in msg and "expected a number time_start (seconds), got 'ten'" in msg
+    write(train, K_TRAIN + "abseiling,abc,10,train\n")
+    assert build(train, "--official", "kinetics", "--out", out) == 1
+    msg = capsys.readouterr().out
+    assert f"{train}:5" in msg and "expected 5 columns" in msg
+
+
 def test_kinetics_rawframes_count_frames_and_leave_out_missing(tmp_path: Path, capsys) -> None:
     frames = tmp_path / "rawframes"
     for name, n in (("abseiling/--07WQ2iBlw_000001_000011", 3), ("abseiling/-3B32lodo2M_000059_000069", 2)):
@@ -376,3 +397,79 @@ def test_activitynet_subsets(tmp_path: Path) -> None:
     assert lines(out) == ["v_sJFgo9H6zNo.mp4 0 1"]
     assert lines(tmp_path / "anet_val.txt") == ["v_V1zhqaGFY2A.mp4 0"]
     assert lines(tmp_path / "label_map.txt") == ["Beach soccer", "Fun sliding down"]
+
+
+def _mmaction_parsers():
+    """MMAction2's own ``tools/data/parse_file_list.py`` (standard library only), loaded from the
+    installed package's ``.mim`` folder; skips when MMAction2 is not installed."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("mmaction")
+    if spec is None or not spec.submodule_search_locations:
+        pytest.skip("MMAction2 is not installed: its list parsers cannot be compared")
+    root = Path(next(iter(spec.submodule_search_locations)))
+    path = root / ".mim" / "tools" / "data" / "parse_file_list.py"
+    if not path.is_file():
+        pytest.skip(f"MMAction2's parse_file_list.py not found at {path}")
+    module_spec = importlib.util.spec_from_file_location("mm_parse_file_list", path)
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    return module
+
+
+def test_same_pairs_as_mmaction2_parsers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The (clip, label) pairs MMAction2's parsers read from the same samples equal ours (frame
+    folder names, ``ext=""``), dataset by dataset."""
+    from vidcore.data.annotations import read_kinetics_csv, zoo
+
+    mm = _mmaction_parsers()
+    monkeypatch.chdir(tmp_path)
+    ann = Path("data")
+    for ds, labels, train, val in (
+        ("sthv1", STHV1_LABELS, STHV1_TRAIN, STHV1_VAL),
+        ("jester", JESTER_LABELS, JESTER_TRAIN, JESTER_VAL),
+    ):
+        stem = "something-something-v1" if ds == "sthv1" else "jester-v1"
+        d = ann / ds / "annotations"
+        write(d / f"{stem}-labels.csv", labels)
+        write(d / f"{stem}-train.csv", train)
+        write(d / f"{stem}-validation.csv", val)
+        write(d / f"{stem}-test.csv", "1420\n")
+        parse = mm.parse_sthv1_splits if ds == "sthv1" else mm.parse_jester_splits
+        (mm_train, mm_val, _), = parse(1)
+        lm = zoo.read_class_lines(d / f"{stem}-labels.csv")
+        for ours, theirs in ((d / f"{stem}-train.csv", mm_train), (d / f"{stem}-validation.csv", mm_val)):
+            assert [(r.path, r.label) for r in zoo.read_semicolon_csv(ours, lm)] == theirs, ds
+
+    d = ann / "kinetics400" / "annotations"
+    write(d / "kinetics_train.csv", K_TRAIN)
+    write(d / "kinetics_val.csv", K_VAL)
+    write(d / "kinetics_test.csv", "label,youtube_id,time_start,time_end,split\n,xyz,0,10,test\n")
+    (mm_train, mm_val, _), = mm.parse_kinetics_splits(2, "kinetics400")
+    train, lm = read_kinetics_csv(d / "kinetics_train.csv", ext="", folder_space="_")
+    val, _ = read_kinetics_csv(d / "kinetics_val.csv", label_map=lm, ext="", folder_space="_")
+    assert [(r.path, r.label) for r in train] == mm_train
+    assert [(r.path, r.label) for r in val] == mm_val
+
+    d = ann / "mit" / "annotations"
+    write(d / "moments_categories.txt", MIT_CATEGORIES)
+    write(d / "trainingSet.csv", MIT_TRAIN)
+    write(d / "validationSet.csv", MIT_VAL)
+    (mm_train, mm_val, _), = mm.parse_mit_splits()
+    lm = zoo.read_mit_categories(d / "moments_categories.txt")
+    assert [(r.path, r.label) for r in zoo.read_mit_csv(d / "trainingSet.csv", lm, ext="")] == mm_train
+    assert [(r.path, r.label) for r in zoo.read_mit_csv(d / "validationSet.csv", lm, ext="")] == mm_val
+
+    d = ann / "mmit" / "annotations"
+    write(d / "trainingSet.csv", MMIT_TRAIN)
+    write(d / "validationSet.csv", MMIT_VAL)
+    (mm_train, mm_val, _), = mm.parse_mmit_splits()
+    for ours, theirs in ((d / "trainingSet.csv", mm_train), (d / "validationSet.csv", mm_val)):
+        assert [(r.path, list(r.labels)) for r in zoo.read_mmit_csv(ours, 3, ext="")] == theirs
+
+    d = ann / "diving48" / "annotations"
+    write(d / "Diving48_V2_train.json", json.dumps(D48_TRAIN))
+    write(d / "Diving48_V2_test.json", json.dumps(D48_TEST))
+    (mm_train, mm_test), = mm.parse_diving48_splits()
+    for name, theirs in (("Diving48_V2_train.json", mm_train), ("Diving48_V2_test.json", mm_test)):
+        assert [(r.path, r.label) for r in zoo.read_diving48_json(d / name, ext="")] == theirs

@@ -150,7 +150,9 @@ def read_kinetics_csv(
     col = {h: i for i, h in enumerate(header)}
     has_label = "label" in col
     if label_map is None:
-        names = sorted({r[col["label"]].strip() for r in rows[1:] if has_label and len(r) == len(header)})
+        names = sorted(
+            {r[col["label"]].strip() for r in rows[1:] if has_label and len(r) == len(header)} - {""}
+        )
         label_map = LabelMap.from_names(names)
     ids = {name: i for i, name in label_map.items()}
     out = []
@@ -163,8 +165,8 @@ def read_kinetics_csv(
         end = parse_float(row[col["time_end"]], p, number, "time_end (seconds)")
         name = kinetics_clip_name(row[col["youtube_id"]].strip(), start, end, ext)
         labels: tuple[int, ...] = ()
-        if has_label:
-            cls = row[col["label"]].strip()
+        cls = row[col["label"]].strip() if has_label else ""
+        if cls:  # an empty label (the test csv of some releases) is an unlabeled clip
             if cls not in ids:
                 raise AnnotationError(p, number, f"label {cls!r} is not in the label map")
             labels = (ids[cls],)
