@@ -19,6 +19,7 @@ VERBS: dict[str, str] = {
     "train": "train",
     "test": "test",
     "infer": "infer",
+    "extract-features": "extract_features",
     "export": "export",
 }
 
@@ -29,6 +30,7 @@ EPILOG = """examples:
   vidcore-recognition train my_exp.py --set data.root=/data trainer.max_epochs=20
   vidcore-recognition test my_exp.py work_dirs/my_exp/best.pth
   vidcore-recognition infer clip.mp4 --config my_exp.py --checkpoint work_dirs/my_exp/best.pth --top-k 3
+  vidcore-recognition extract-features videos/*.mp4 --preset tsm_r50_1x1x8_kinetics400 --checkpoint tsm.pth --out feats/
   vidcore-recognition export best.pth --preset tsm_r50_1x1x8_kinetics400 --format onnx --out tsm.onnx
 
 run `vidcore-recognition VERB --help` for each verb's options."""
