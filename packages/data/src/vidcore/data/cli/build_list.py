@@ -1,4 +1,5 @@
-"""``vidcore-data build-list``: make our list files from a class-per-folder tree or official splits."""
+"""``vidcore-data build-list``: make MMAction2 list files from a class-per-folder tree or from a
+dataset's official annotation files (readers in ``annotations/official.py`` and ``annotations/zoo.py``)."""
 
 from __future__ import annotations
 
@@ -99,8 +100,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         "build-list",
         help="build video/rawframe lists and a label map from a folder tree or official split files",
         description="Build video or rawframe lists (and a label map) from a class-per-folder tree, "
-        "with a seeded per-class train/val split, or convert the official split files of UCF101, "
-        "HMDB51, Kinetics and Something-Something V2.",
+        "with a seeded per-class train/val split, or convert a dataset's official annotation files "
+        "(UCF101, HMDB51, Kinetics-400/600/700, Something-Something V1/V2, Jester, Diving48, Moments "
+        "in Time, Multi-Moments in Time, HVU, FineGYM, THUMOS14, ActivityNet; files listed below).",
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
