@@ -124,3 +124,19 @@ def test_unreadable_video_is_reported_and_others_run(videos: list[Path], tmp_pat
                "--out", str(out), "--device", "cpu"])  # fmt: skip
     assert rc == 1
     assert sorted(p.name for p in out.iterdir()) == ["v_1.csv"]
+
+
+def test_pool_features_layouts_by_hand() -> None:
+    from vidcore.recognition.features import pool_features
+
+    x3d = torch.arange(2 * 3 * 2 * 2 * 2, dtype=torch.float32).reshape(2, 3, 2, 2, 2)  # (B, C, t, h, w)
+    # channel c of clip b holds 8 consecutive values starting at (b * 3 + c) * 8: their mean is start + 3.5
+    expected = torch.tensor([[3.5, 11.5, 19.5], [27.5, 35.5, 43.5]])
+    torch.testing.assert_close(pool_features(x3d, "NCTHW"), expected, rtol=0, atol=0)
+    # the same values as a 2D model's (B, t, C, h, w): channel moved behind time
+    torch.testing.assert_close(pool_features(x3d.transpose(1, 2), "NCHW"), expected, rtol=0, atol=0)
+    # two pathways (SlowFast): pooled parts side by side
+    both = pool_features((x3d, x3d[:, :1] * 2), "NCTHW")
+    torch.testing.assert_close(both, torch.cat([expected, expected[:, :1] * 2], dim=1), rtol=0, atol=0)
+    with pytest.raises(ValueError, match=r"cannot pool backbone features of shape \(2, 3, 4\)"):
+        pool_features(torch.zeros(2, 3, 4), "NCHW")
