@@ -24,6 +24,10 @@ SUITES = {
     "shards": "benchmarks.data.bench_shards",
     "models": "benchmarks.models.bench_models",
     "training": "benchmarks.training.bench_ddp",
+    "localization": "benchmarks.localization.bench_localization",
+    "detection": "benchmarks.detection.bench_detection",
+    "skeleton": "benchmarks.skeleton.bench_skeleton",
+    "audio": "benchmarks.audio.bench_audio",
 }
 
 
