@@ -1,12 +1,11 @@
-"""The score-keeping accuracy: per-sample rows come back in dataset-index order, de-duplicated,
-next to the same accuracy the plain metric gives."""
+"""``AccuracyMetric(keep_rows=True)`` (what ``test --save-scores`` uses): per-sample rows come back
+in dataset-index order, de-duplicated, next to the same accuracy the plain metric gives."""
 
 from __future__ import annotations
 
 import numpy as np
 import torch
 
-from vidcore.audio.evaluation import ScoreKeepingAccuracy
 from vidcore.core.metrics import AccuracyMetric
 
 
@@ -14,7 +13,7 @@ def test_rows_in_index_order_and_accuracy_unchanged() -> None:
     scores = torch.tensor([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7], [0.6, 0.4]])
     labels = torch.tensor([1, 1, 0, 0])
     indices = torch.tensor([3, 0, 2, 1])
-    keep, plain = ScoreKeepingAccuracy((1,), detailed=True, keep_scores=True), AccuracyMetric((1,), detailed=True)
+    keep, plain = AccuracyMetric((1,), detailed=True, keep_rows=True), AccuracyMetric((1,), detailed=True)
     for m in (keep, plain):
         m.update(scores[:2], labels[:2], indices[:2])
         m.update(scores[2:], labels[2:], indices[2:])

@@ -179,3 +179,21 @@ def test_test_runs_under_torchrun_and_agrees_with_one_process(trained, tmp_path)
     assert r1["num_samples"] == r2["num_samples"] == 8
     assert r2["confusion_matrix"] == r1["confusion_matrix"]
     assert r2["top1"] == pytest.approx(r1["top1"]) and r2["mean_class_accuracy"] == pytest.approx(r1["mean_class_accuracy"])
+
+
+def test_save_scores_writes_the_shared_score_file(trained, tmp_path, capsys):
+    """``test --save-scores`` (the shared verb of every task) writes one row per video in the
+    score format late fusion reads; its top-1 recomputed from the file equals the printed one."""
+    from vidcore.core.scores import read_scores
+
+    cfg, work = trained
+    target = tmp_path / "scores.npz"
+    capsys.readouterr()
+    args = ["test", str(cfg), str(work / "epoch_0001.pth"), "--json", "--no-progress", "--save-scores", str(target)]
+    assert main(args) == 0
+    result = json.loads(capsys.readouterr().out)
+    scores = read_scores(target)
+    assert scores.scores.shape == (8, 8) and len(scores.sample_ids) == 8
+    assert np.allclose(scores.scores.sum(1), 1.0, atol=1e-5)  # averaged probabilities
+    assert result["top1"] == pytest.approx(float(np.mean(scores.scores.argmax(1) == scores.labels)))
+    assert all(s.endswith((".mp4", ".avi")) for s in scores.sample_ids)

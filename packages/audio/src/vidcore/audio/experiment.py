@@ -49,7 +49,6 @@ __all__ = [
     "resolved_preset",
     "test",
     "train",
-    "write_score_file",
 ]
 
 
@@ -217,10 +216,6 @@ class AudioTask(Task):
     experiment_type = Experiment
     configs_package = "vidcore.audio.configs"
 
-    def __init__(self, *, keep_scores: bool = False) -> None:
-        #: keep per-sample scores in the test results (``scores``, ``labels``, ``indices``)
-        self.keep_scores = keep_scores
-
     def build_model(self, exp: Experiment, *, pretrained: bool = True, verbose: bool = True) -> AudioRecognizer:
         return build_model(exp, pretrained=pretrained, verbose=verbose)
 
@@ -229,11 +224,18 @@ class AudioTask(Task):
             raise ConfigError("data.train_list is not set (e.g. --set data.train_list=train.txt)")
         return build_dataset(exp, split)
 
-    def build_evaluator(self, exp: Experiment, model: torch.nn.Module, *, detailed: bool = False) -> Any:
-        from .evaluation import ScoreKeepingAccuracy
+    def build_evaluator(
+        self, exp: Experiment, model: torch.nn.Module, *, detailed: bool = False, keep_rows: bool = False
+    ) -> Any:
+        from vidcore.core.metrics import AccuracyMetric
 
         k = model.num_classes  # type: ignore[attr-defined]
-        return ScoreKeepingAccuracy((1, 5) if k >= 5 else (1,), detailed=detailed, keep_scores=self.keep_scores)
+        return AccuracyMetric((1, 5) if k >= 5 else (1,), detailed=detailed, keep_rows=keep_rows)
+
+    def class_names(self, exp: Experiment) -> list[str]:
+        if exp.data.label_map and Path(exp.data.label_map).is_file():
+            return [ln.strip() for ln in Path(exp.data.label_map).read_text().splitlines() if ln.strip()]
+        return []
 
     def collate_fn(self, exp: Experiment) -> Any:
         from vidcore.data.datasets import collate_samples
@@ -287,27 +289,9 @@ def test(
     (softmax averaged): ``{"top1", "mean_class_accuracy", "num_samples", "num_skipped",
     "confusion_matrix", ...}``. ``save_scores`` writes the per-sample probabilities in the shared
     score format (:mod:`vidcore.core.scores`), samples named by their path in the list."""
-    task = AudioTask(keep_scores=save_scores is not None)
-    result = core_experiment.test(task, exp, checkpoint, device=device, progress=progress, out_dir=out_dir)
-    if save_scores is not None:
-        result["scores_file"] = str(write_score_file(exp, result, save_scores))
-    return result
-
-
-def write_score_file(exp: Experiment, result: Mapping[str, Any], path: str | PathLike[str]) -> Path:
-    """Write the ``scores``/``labels``/``indices`` of a test result as a score file (``.npz``):
-    sample ids are the list entries' paths, class names the label map's lines."""
-    from vidcore.core.scores import write_scores
-
-    dataset = build_dataset(exp, "test")
-    records = dataset.records  # type: ignore[union-attr]
-    ids = [records[int(i)].path for i in result["indices"]]
-    names: list[str] = []
-    if exp.data.label_map and Path(exp.data.label_map).is_file():
-        names = [ln.strip() for ln in Path(exp.data.label_map).read_text().splitlines() if ln.strip()]
-    if len(names) != result["scores"].shape[1]:
-        names = []
-    return write_scores(path, result["scores"], result["labels"], ids, kind="prob", class_names=names)
+    return core_experiment.test(
+        TASK, exp, checkpoint, device=device, progress=progress, out_dir=out_dir, save_scores=save_scores
+    )
 
 
 test.__test__ = False  # type: ignore[attr-defined]

@@ -18,33 +18,16 @@ values are already scaled to ``[0, 1]``).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any
 
 import torch
 from torch import Tensor, nn
 
 from vidcore.core.losses import CrossEntropyLoss
+from vidcore.core.views import AverageClips, average_views
 
 __all__ = ["AudioRecognizer", "AverageClips", "average_views"]
 
-AverageClips = Literal["prob", "score"] | None
-
-
-def average_views(scores: Tensor, mode: AverageClips = "prob") -> Tensor:
-    """Per-view logits ``(N, V, K)`` -> per-sample scores ``(N, K)``.
-
-    ``"prob"``: mean of the softmax probabilities (MMAction2's ``average_clips='prob'``);
-    ``"score"``: mean of the logits; ``None``: the logits unchanged ``(N, V, K)``.
-    """
-    if scores.dim() != 3:
-        raise ValueError(f"average_views expects (N, V, K) scores, got {tuple(scores.shape)}")
-    if mode is None:
-        return scores
-    if mode == "prob":
-        return scores.softmax(dim=2).mean(dim=1)
-    if mode == "score":
-        return scores.mean(dim=1)
-    raise ValueError(f"average_clips must be 'prob', 'score' or None, got {mode!r}")
 
 
 class AudioRecognizer(nn.Module):

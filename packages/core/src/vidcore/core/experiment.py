@@ -92,9 +92,25 @@ class Task(ABC):
         """The split's dataset, or ``None`` when the config names no data for it."""
 
     @abstractmethod
-    def build_evaluator(self, exp: Any, model: nn.Module, *, detailed: bool = False) -> Any:
+    def build_evaluator(self, exp: Any, model: nn.Module, *, detailed: bool = False, keep_rows: bool = False) -> Any:
         """An evaluator (``reset/update/compute``); ``detailed`` for a test report (e.g. with a
-        confusion matrix), not only the numbers logged during training."""
+        confusion matrix), not only the numbers logged during training; ``keep_rows``: its
+        ``compute()`` also returns per-sample ``scores``, ``labels`` and ``indices`` (see
+        :class:`vidcore.core.metrics.AccuracyMetric`), which ``test(save_scores=...)`` writes."""
+
+    def sample_ids(self, exp: Any, dataset: Any, indices: Any) -> list[str]:
+        """Names of the test samples at dataset ``indices`` in a score file: the list entry's path
+        where the dataset keeps records with one (``records[i].path``), else the index."""
+        records = getattr(dataset, "records", None)
+        out = []
+        for i in indices:
+            rec = records[int(i)] if records is not None else None
+            out.append(str(getattr(rec, "path", None) or getattr(rec, "frame_dir", None) or int(i)))
+        return out
+
+    def class_names(self, exp: Any) -> list[str]:
+        """Class names for a score file (default: none)."""
+        return []
 
     def collate_fn(self, exp: Any) -> Callable[[list[Any]], Any] | None:
         """The DataLoader collate function (``None``: torch's default)."""
@@ -285,6 +301,7 @@ def test(
     progress: bool = True,
     out_dir: str | PathLike[str] | None = None,
     strict: bool = False,
+    save_scores: str | PathLike[str] | None = None,
 ) -> dict[str, Any]:
     """Evaluate ``checkpoint`` on the experiment's test data (the task decides which list: its
     test list, else its validation list) with the evaluator's detailed report.
@@ -295,7 +312,10 @@ def test(
 
     One code path with validation (``Trainer.evaluate``): under ``torchrun`` each rank evaluates
     its share and the evaluator gathers; only rank 0 writes ``out_dir``. ``run_dir`` is left
-    untouched. Returns the evaluator's results plus ``num_skipped``.
+    untouched. Returns the evaluator's results plus ``num_skipped``. ``save_scores``: rank 0 also
+    writes every sample's scores in the shared score format (:mod:`vidcore.core.scores`: ``.npz``
+    with scores, labels, sample ids from :meth:`Task.sample_ids`, class names), the file late
+    fusion reads; its path is returned as ``scores_file``.
     """
     from vidcore.core.trainer import Trainer
 
@@ -313,12 +333,34 @@ def test(
         progress_bar=False,
         tensorboard=False,
     )
-    evaluator = task.build_evaluator(exp, model, detailed=True)
+    keep = save_scores is not None
+    if keep:
+        try:
+            evaluator = task.build_evaluator(exp, model, detailed=True, keep_rows=True)
+        except TypeError:
+            raise ConfigError(f"vidcore-{task.name} test cannot save per-sample scores (--save-scores)") from None
+    else:
+        evaluator = task.build_evaluator(exp, model, detailed=True)
     trainer = Trainer(
         model, None, test_set, cfg=cfg, collate_fn=task.collate_fn(exp), evaluator=evaluator,
         work_dir=exp.work_dir, write_files=False,
     )  # fmt: skip
     result = trainer.evaluate(progress=progress, announce=False)
+    if keep:
+        rows = {k: result.pop(k, None) for k in ("scores", "labels", "indices")}
+        if rows["scores"] is None:
+            raise ConfigError(f"the {task.name} evaluator keeps no per-sample scores (--save-scores)")
+        if trainer.is_main:
+            from vidcore.core.scores import write_scores
+
+            idx = rows["indices"] if rows["indices"] is not None else range(len(rows["scores"]))
+            names = task.class_names(exp)
+            result["scores_file"] = str(
+                write_scores(
+                    save_scores, rows["scores"], rows["labels"], task.sample_ids(exp, test_set, idx),
+                    kind="prob", class_names=names if len(names) == rows["scores"].shape[1] else (),
+                )
+            )
     if out_dir is not None and trainer.is_main:
         task.write_test_outputs(result, Path(out_dir))
     return result

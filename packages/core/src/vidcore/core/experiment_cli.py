@@ -164,6 +164,7 @@ class TestVerb:
             epilog=self.examples
             or (
                 f"examples:\n  {prog} test runs/a                      # the run's config and best.pth\n"
+                f"  {prog} test runs/a --save-scores a_scores.npz  # per-sample scores for late fusion\n"
                 f"  {prog} test my_exp.py runs/a/best.pth --out runs/a/test\n"
                 f"  torchrun --nproc_per_node 2 -m vidcore.{self.task.name}.cli test runs/a"
             ),
@@ -174,6 +175,11 @@ class TestVerb:
         add_set_argument(p)
         p.add_argument("--json", action="store_true", help="print the results as one JSON object")
         p.add_argument("--out", help="folder for the test report files")
+        p.add_argument(
+            "--save-scores", metavar="FILE",
+            help="also write every sample's class scores (.npz: scores, labels, sample_ids, class_names), "
+            "the file late fusion reads (vidcore.core.scores.fuse)",
+        )  # fmt: skip
         p.add_argument("--device", default="auto", help="'auto' (CUDA if available), 'cpu', 'cuda:1', ...")
         p.add_argument("--no-progress", action="store_true", help="no progress bar")
         p.add_argument(
@@ -199,6 +205,7 @@ class TestVerb:
                 result = test(
                     self.task, exp, checkpoint, device=args.device, progress=not args.no_progress,
                     out_dir=args.out, strict=args.strict,
+                    save_scores=args.save_scores,
                 )  # fmt: skip
         except self.task.user_errors() as exc:
             return fail(exc)
@@ -210,6 +217,8 @@ class TestVerb:
         print(f"checkpoint: {checkpoint}")
         for line in self.task.format_results(result):
             print(line)
+        if result.get("scores_file"):
+            print(f"scores: {result['scores_file']}")
         return 0
 
 

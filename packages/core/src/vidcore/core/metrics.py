@@ -366,9 +366,21 @@ class _GatheringMetric:
                 if not np.array_equal(y_np[first][inverse], y_np):
                     raise ValueError("the same dataset index was reported with different labels")
             s_np, y_np = s_np[first], y_np[first]
+            self._row_indices: np.ndarray | None = uniq
+        else:
+            self._row_indices = None
         return s_np, y_np
 
     _multi_label = False
+    keep_rows = False
+
+    def _with_rows(self, out: dict[str, Any], scores: np.ndarray, labels: np.ndarray) -> dict[str, Any]:
+        """With ``keep_rows``: the per-sample ``scores`` ``(N, K)``, ``labels`` and their dataset
+        ``indices`` (ascending, de-duplicated over ranks; ``None`` without indices), for a score file."""
+        if self.keep_rows:
+            out["scores"], out["labels"] = scores, labels
+            out["indices"] = getattr(self, "_row_indices", None)
+        return out
 
     @property
     def num_samples(self) -> int:
@@ -384,7 +396,8 @@ class AccuracyMetric(_GatheringMetric):
     ``acc/mean1``). When distributed, ``compute()`` must be called on every rank, unless
     ``gather=False``, which evaluates this rank's samples only. ``detailed=True`` adds
     ``num_samples`` (after de-duplication) and ``confusion_matrix`` (int64 ``(K, K)``, rows true
-    class, columns the top-1 prediction), as a test report needs.
+    class, columns the top-1 prediction), as a test report needs; ``keep_rows=True`` adds the
+    per-sample ``scores``, ``labels`` and dataset ``indices`` (for ``test --save-scores``).
     """
 
     def __init__(
@@ -394,10 +407,12 @@ class AccuracyMetric(_GatheringMetric):
         mean_class: bool = True,
         gather: bool = True,
         detailed: bool = False,
+        keep_rows: bool = False,
     ) -> None:
         self.topk = (topk,) if isinstance(topk, int) else tuple(topk)
         self.mean_class = mean_class
         self.detailed = detailed
+        self.keep_rows = keep_rows
         super().__init__(gather)
 
     def _check_labels(self, labels: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
@@ -418,7 +433,7 @@ class AccuracyMetric(_GatheringMetric):
             out["confusion_matrix"] = np.asarray(
                 confusion_matrix(scores.argmax(1), labels, num_classes=scores.shape[1])
             )
-        return out
+        return self._with_rows(out, scores, labels)
 
 
 class MeanAPMetric(_GatheringMetric):
@@ -432,9 +447,12 @@ class MeanAPMetric(_GatheringMetric):
 
     _multi_label = True
 
-    def __init__(self, *, mmit: bool = False, gather: bool = True, detailed: bool = False) -> None:
+    def __init__(
+        self, *, mmit: bool = False, gather: bool = True, detailed: bool = False, keep_rows: bool = False
+    ) -> None:
         self.mmit = mmit
         self.detailed = detailed
+        self.keep_rows = keep_rows
         super().__init__(gather)
 
     def _check_labels(self, labels: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
@@ -451,4 +469,4 @@ class MeanAPMetric(_GatheringMetric):
             out["mmit_mean_average_precision"] = mmit_mean_average_precision(scores, labels)
         if self.detailed:
             out["num_samples"] = int(scores.shape[0])
-        return out
+        return self._with_rows(out, scores, labels)

@@ -391,13 +391,19 @@ class RecognitionTask(Task):
             raise ConfigError("data.train_list is not set (e.g. --set data.train_list=train.txt)")
         return getattr(build_datasets(exp, splits=(split,)), split)
 
-    def build_evaluator(self, exp: Experiment, model: torch.nn.Module, *, detailed: bool = False) -> Any:
+    def build_evaluator(
+        self, exp: Experiment, model: torch.nn.Module, *, detailed: bool = False, keep_rows: bool = False
+    ) -> Any:
         from vidcore.core.metrics import AccuracyMetric, MeanAPMetric
 
         if exp.data.multi_label:
-            return MeanAPMetric(detailed=detailed)
+            return MeanAPMetric(detailed=detailed, keep_rows=keep_rows)
         k = model.num_classes  # type: ignore[attr-defined]
-        return AccuracyMetric(topk=(1, 5) if k >= 5 else (1,), detailed=detailed)
+        return AccuracyMetric(topk=(1, 5) if k >= 5 else (1,), detailed=detailed, keep_rows=keep_rows)
+
+    def class_names(self, exp: Experiment) -> list[str]:
+        label_map = _label_map(exp)
+        return [str(label_map.get(i)) for i in range(label_map.num_classes)] if label_map is not None else []
 
     def collate_fn(self, exp: Experiment) -> Any:
         from vidcore.data.datasets import collate_samples
@@ -472,6 +478,7 @@ def test(
     progress: bool = True,
     out_dir: str | PathLike[str] | None = None,
     strict: bool = False,
+    save_scores: str | PathLike[str] | None = None,
 ) -> dict[str, Any]:
     """Evaluate a checkpoint on the test list (``data.test_list``, else ``data.val_list``) with the
     preset's test views (clips x crops, scores averaged as the preset's recognizer does).
@@ -483,10 +490,12 @@ def test(
     written to ``out_dir/test_results.json`` and the matrix to ``confusion_matrix.csv``. Runs
     under ``torchrun`` too (the same evaluation path as validation during training). A checkpoint
     saved for another preset, class count or label map gives a warning (``strict``: an error).
+    ``save_scores`` also writes every video's scores for late fusion (:mod:`vidcore.core.scores`).
     """
     return core_experiment.test(
-        TASK, exp, checkpoint, device=device, progress=progress, out_dir=out_dir, strict=strict
-    )
+        TASK, exp, checkpoint, device=device, progress=progress, out_dir=out_dir, strict=strict,
+        save_scores=save_scores,
+    )  # fmt: skip
 
 
 # Not a pytest test, even when imported into a test module.
