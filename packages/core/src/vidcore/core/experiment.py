@@ -312,8 +312,8 @@ def test(
 
     One code path with validation (``Trainer.evaluate``): under ``torchrun`` each rank evaluates
     its share and the evaluator gathers; only rank 0 writes ``out_dir``. ``run_dir`` is left
-    untouched. Returns the evaluator's results plus ``num_skipped``. ``save_scores``: rank 0 also
-    writes every sample's scores in the shared score format (:mod:`vidcore.core.scores`: ``.npz``
+    untouched. Returns the evaluator's results plus ``num_skipped``. ``save_scores`` (default with
+    ``out_dir``: ``out_dir/scores.npz``): rank 0 also writes every sample's scores in the shared score format (:mod:`vidcore.core.scores`: ``.npz``
     with scores, labels, sample ids from :meth:`Task.sample_ids`, class names), the file late
     fusion reads; its path is returned as ``scores_file``.
     """
@@ -333,13 +333,15 @@ def test(
         progress_bar=False,
         tensorboard=False,
     )
+    if save_scores is None and out_dir is not None:
+        save_scores = Path(out_dir) / "scores.npz"  # a test report folder holds the score file too
     keep = save_scores is not None
-    if keep:
-        try:
-            evaluator = task.build_evaluator(exp, model, detailed=True, keep_rows=True)
-        except TypeError:
+    try:
+        evaluator = task.build_evaluator(exp, model, detailed=True, keep_rows=keep)
+    except TypeError:  # a task whose evaluator keeps no per-sample rows
+        if save_scores is not None and out_dir is None:
             raise ConfigError(f"vidcore-{task.name} test cannot save per-sample scores (--save-scores)") from None
-    else:
+        keep = False
         evaluator = task.build_evaluator(exp, model, detailed=True)
     trainer = Trainer(
         model, None, test_set, cfg=cfg, collate_fn=task.collate_fn(exp), evaluator=evaluator,

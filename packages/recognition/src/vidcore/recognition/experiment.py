@@ -490,7 +490,8 @@ def test(
     written to ``out_dir/test_results.json`` and the matrix to ``confusion_matrix.csv``. Runs
     under ``torchrun`` too (the same evaluation path as validation during training). A checkpoint
     saved for another preset, class count or label map gives a warning (``strict``: an error).
-    ``save_scores`` also writes every video's scores for late fusion (:mod:`vidcore.core.scores`).
+    ``save_scores`` (default with ``out_dir``: ``out_dir/scores.npz``) also writes every video's
+    scores for late fusion (:mod:`vidcore.core.scores`).
     """
     return core_experiment.test(
         TASK, exp, checkpoint, device=device, progress=progress, out_dir=out_dir, strict=strict,

@@ -36,13 +36,12 @@ from vidcore.core.checkpoint import extract_state_dict, load_checkpoint, load_mo
 from vidcore.core.config import ConfigError
 from vidcore.core.experiment import Split, Task
 from vidcore.core.metrics import AccuracyMetric
-from vidcore.core.scores import write_scores
 from vidcore.core.trainer import TrainerConfig
 
 from .datasets import SkeletonDataset, collate_skeleton
 from .registry import Preset, get_model, get_preset
 
-__all__ = ["TASK", "DataConfig", "Experiment", "ModelConfig", "SkeletonEvaluator", "SkeletonTask", "test", "train"]
+__all__ = ["TASK", "DataConfig", "Experiment", "ModelConfig", "SkeletonTask", "test", "train"]
 
 
 @dataclass
@@ -125,41 +124,6 @@ def build_model(exp: Experiment, *, pretrained: bool = True) -> torch.nn.Module:
     return model
 
 
-class SkeletonEvaluator(AccuracyMetric):
-    """Top-1/top-5 and MMAction2's mean class accuracy; with ``detailed`` also the per-sample
-    scores (for ``scores.npz``), their sample ids and the confusion matrix."""
-
-    def __init__(self, sample_ids: list[str], *, detailed: bool = False) -> None:
-        super().__init__((1, 5), detailed=detailed)
-        self.sample_ids = sample_ids
-        self._rows: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-
-    def reset(self) -> None:
-        super().reset()
-        self._rows = []
-
-    def update(self, scores: Any, labels: Any, indices: Any = None) -> None:  # type: ignore[override]
-        super().update(scores, labels, indices)
-        if self.detailed and indices is not None:
-            self._rows.append(
-                (
-                    np.asarray(torch.as_tensor(indices).cpu()).reshape(-1),
-                    np.asarray(torch.as_tensor(scores).detach().cpu(), dtype=np.float32),
-                    np.asarray(torch.as_tensor(labels).cpu()).reshape(-1),
-                )
-            )
-
-    def compute(self) -> dict[str, Any]:
-        out = super().compute()
-        if self.detailed and self._rows:
-            idx = np.concatenate([r[0] for r in self._rows])
-            keep = np.unique(idx, return_index=True)[1]  # a padded distributed sampler repeats samples
-            out["scores"] = np.concatenate([r[1] for r in self._rows])[keep]
-            out["labels"] = np.concatenate([r[2] for r in self._rows])[keep]
-            out["sample_ids"] = [self.sample_ids[i] for i in idx[keep]]
-        return out
-
-
 class SkeletonTask(Task):
     """Skeleton-based action recognition on the shared experiment layer."""
 
@@ -194,10 +158,15 @@ class SkeletonTask(Task):
         )  # fmt: skip
         return ds if len(ds) else None
 
-    def build_evaluator(self, exp: Experiment, model: torch.nn.Module, *, detailed: bool = False) -> SkeletonEvaluator:
-        ds = self.build_dataset(exp, "test" if detailed else "val")
-        ids = [r.frame_dir for r in ds.records] if ds is not None else []
-        return SkeletonEvaluator(ids, detailed=detailed)
+    def build_evaluator(
+        self, exp: Experiment, model: torch.nn.Module, *, detailed: bool = False, keep_rows: bool = False
+    ) -> AccuracyMetric:
+        """Top-1/top-5 and MMAction2's mean class accuracy (rows kept for ``scores.npz``)."""
+        return AccuracyMetric((1, 5), detailed=detailed, keep_rows=keep_rows)
+
+    def sample_ids(self, exp: Experiment, dataset: Any, indices: Any) -> list[str]:
+        """A skeleton sample is named by its ``frame_dir`` in the pickle."""
+        return [dataset.records[int(i)].frame_dir for i in indices]
 
     def collate_fn(self, exp: Experiment) -> Any:
         return collate_skeleton
@@ -209,11 +178,9 @@ class SkeletonTask(Task):
         load_model_weights(model, _read_weights(checkpoint, exp.model.preset), strict=True)
 
     def write_test_outputs(self, result: Mapping[str, Any], out_dir: Path) -> None:
-        """``test_results.json`` (scalars), ``scores.npz`` (the score file ``fuse`` reads) and
-        ``confusion_matrix.json``."""
+        """``test_results.json`` (scalars) and ``confusion_matrix.json``; the shared test writes
+        ``scores.npz`` (the score file ``fuse`` reads) beside them."""
         super().write_test_outputs(result, out_dir)
-        if "scores" in result:
-            write_scores(out_dir / "scores.npz", result["scores"], result["labels"], result["sample_ids"])
         if "confusion_matrix" in result:
             (out_dir / "confusion_matrix.json").write_text(json.dumps(np.asarray(result["confusion_matrix"]).tolist()))
 

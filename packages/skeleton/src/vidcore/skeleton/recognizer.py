@@ -24,10 +24,10 @@ from torch import Tensor, nn
 
 from vidcore.core.batch import Batch
 from vidcore.core.losses import CrossEntropyLoss
+from vidcore.core.views import AverageClips, average_views
 
 __all__ = ["AverageClips", "InputKey", "SkeletonBatch", "SkeletonRecognizer", "average_clips"]
 
-AverageClips = Literal["prob", "score"] | None
 InputKey = Literal["keypoint", "heatmap"]
 
 
@@ -49,17 +49,8 @@ class SkeletonBatch(Batch):
 
 
 def average_clips(logits: Tensor, mode: AverageClips = "prob") -> Tensor:
-    """``(N, V, K)`` per-clip logits -> ``(N, K)``: mean of softmax (``"prob"``), mean of logits
-    (``"score"``), or unchanged ``(N, V, K)`` (``None``)."""
-    if logits.dim() != 3:
-        raise ValueError(f"average_clips expects (N, V, K) logits, got {tuple(logits.shape)}")
-    if mode is None:
-        return logits
-    if mode == "prob":
-        return logits.softmax(dim=2).mean(dim=1)
-    if mode == "score":
-        return logits.mean(dim=1)
-    raise ValueError(f"average_clips must be 'prob', 'score' or None, got {mode!r}")
+    """``(N, V, K)`` per-clip logits -> ``(N, K)`` (:func:`vidcore.core.views.average_views`)."""
+    return average_views(logits, mode)
 
 
 class SkeletonRecognizer(nn.Module):
