@@ -1,60 +1,18 @@
-"""``vidcore-detection models``: list the registered detector presets."""
+"""``vidcore-detection models``: list the registered detector presets (the shared verb of
+:mod:`vidcore.core.models_cli`; the clip around the keyframe as clip_len x frame_interval)."""
 
 from __future__ import annotations
 
-import argparse
-import json
 from typing import Any
 
-import torch
+from vidcore.core.models_cli import ModelsVerb
 
-from ..registry import Preset, get_model, list_presets
-
-
-def add_parser(subparsers: Any) -> argparse.ArgumentParser:
-    p = subparsers.add_parser(
-        "models",
-        help="list detector presets",
-        description="List the detector presets: clip around the keyframe (clip_len x frame_interval), "
-        "label set, classes, parameters, the mirrored MMAction2 config.",
-        epilog="examples:\n  vidcore-detection models\n  vidcore-detection models --filter slowfast --json",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    p.add_argument("--filter", default=None, metavar="TEXT", help="only presets whose name contains TEXT")
-    p.add_argument("--json", action="store_true", help="print one JSON object per preset")
-    p.add_argument("--no-params", action="store_true", help="skip counting parameters")
-    return p
+from ..registry import PRESETS, Preset
 
 
-def describe(preset: Preset, *, params: bool = True) -> dict[str, Any]:
-    info: dict[str, Any] = {
-        "name": preset.name,
-        "clip": f"{preset.clip_len}x{preset.frame_interval}",
-        "dataset": preset.dataset,
-        "num_classes": preset.num_classes,
-        "mmaction_config": preset.mmaction_config,
-    }
-    if params:
-        with torch.device("meta"):
-            model = get_model(preset.name)
-        info["params"] = sum(p.numel() for p in model.parameters())
-    return info
+def columns(preset: Preset) -> dict[str, Any]:
+    """The clip around each keyframe: ``clip_len x frame_interval``."""
+    return {"clip": f"{preset.clip_len}x{preset.frame_interval}"}
 
 
-def run(args: argparse.Namespace) -> int:
-    presets = [p for p in list_presets() if not args.filter or args.filter in p.name]
-    if not presets:
-        print(f"no preset matches {args.filter!r}")
-        return 1
-    rows = [describe(p, params=not args.no_params) for p in presets]
-    if args.json:
-        for row in rows:
-            print(json.dumps(row))
-        return 0
-    cols = ["name", "clip", "dataset", "num_classes"] + ([] if args.no_params else ["params"])
-    table = [[f"{r[c] / 1e6:.2f}M" if c == "params" else str(r[c]) for c in cols] for r in rows]
-    widths = [max(len(c), *(len(t[i]) for t in table)) for i, c in enumerate(cols)]
-    print("  ".join(c.ljust(w) for c, w in zip(cols, widths)))
-    for t in table:
-        print("  ".join(v.ljust(w) for v, w in zip(t, widths)))
-    return 0
+add_parser, run = ModelsVerb(PRESETS, "vidcore-detection", columns=columns, example_filter="slowfast").bind()
