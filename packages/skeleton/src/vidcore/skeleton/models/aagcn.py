@@ -28,7 +28,7 @@ from torch import Tensor, nn
 from vidcore.data.skeleton_graphs import graph_adjacency
 
 from ..meta import NTU60_XSUB_2D, NTU60_XSUB_3D
-from .gcn_blocks import UnitTCN, convert_mmaction_gcn, register_gcn_streams
+from .gcn_blocks import ResidualGCNBlock, UnitTCN, convert_mmaction_gcn, register_gcn_streams
 
 __all__ = ["AAGCN", "AAGCNBlock", "UnitAAGCN", "agcn_backbone"]
 
@@ -124,7 +124,7 @@ class UnitAAGCN(nn.Module):
         return y
 
 
-class AAGCNBlock(nn.Module):
+class AAGCNBlock(ResidualGCNBlock):
     """Adaptive graph convolution, 9-frame temporal convolution, residual, ReLU (``AAGCNBlock``)."""
 
     def __init__(
@@ -141,24 +141,7 @@ class AAGCNBlock(nn.Module):
         super().__init__()
         self.gcn = UnitAAGCN(in_channels, out_channels, adjacency, attention=attention)
         self.tcn = UnitTCN(out_channels, out_channels, 9, stride=stride, dropout=dropout)
-        self.relu = nn.ReLU()
-        self.residual_mode: Literal["none", "identity", "project"]
-        if not residual:
-            self.residual_mode = "none"
-        elif in_channels == out_channels and stride == 1:
-            self.residual_mode = "identity"
-        else:
-            self.residual_mode = "project"
-            self.residual = UnitTCN(in_channels, out_channels, 1, stride=stride)
-
-    def forward(self, x: Tensor) -> Tensor:
-        """``(B, C_in, T, J) -> (B, C_out, T / stride, J)``."""
-        y = self.tcn(self.gcn(x))
-        if self.residual_mode == "identity":
-            y = y + x
-        elif self.residual_mode == "project":
-            y = y + self.residual(x)
-        return self.relu(y)
+        self._set_residual(in_channels, out_channels, stride, residual)
 
 
 class AAGCN(nn.Module):

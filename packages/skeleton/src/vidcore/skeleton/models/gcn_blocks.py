@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
+from typing import Literal
 
 import torch
 from torch import Tensor, nn
@@ -54,6 +55,36 @@ class UnitTCN(nn.Module):
         """``(B, C_in, T, J) -> (B, C_out, T / stride, J)``."""
         return self.drop(self.bn(self.conv(x)))
 
+
+
+class ResidualGCNBlock(nn.Module):
+    """Base of the ST-GCN / AAGCN blocks: ``relu(tcn(gcn(x)) + residual(x))``, the residual being
+    none, the identity (same width and stride 1) or a 1-frame ``UnitTCN`` projection (MMAction2's
+    ``residual`` submodule name). Subclasses build ``gcn`` and ``tcn`` and call
+    :meth:`_set_residual`."""
+
+    gcn: nn.Module
+    tcn: nn.Module
+
+    def _set_residual(self, in_channels: int, out_channels: int, stride: int, residual: bool) -> None:
+        self.relu = nn.ReLU()
+        self.residual_mode: Literal["none", "identity", "project"]
+        if not residual:
+            self.residual_mode = "none"
+        elif in_channels == out_channels and stride == 1:
+            self.residual_mode = "identity"
+        else:
+            self.residual_mode = "project"
+            self.residual = UnitTCN(in_channels, out_channels, 1, stride=stride)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """``(B, C_in, T, J) -> (B, C_out, T / stride, J)``."""
+        y = self.tcn(self.gcn(x))
+        if self.residual_mode == "identity":
+            y = y + x
+        elif self.residual_mode == "project":
+            y = y + self.residual(x)
+        return self.relu(y)
 
 class MultiScaleTCN(nn.Module):
     """ST-GCN++'s multi-scale temporal convolution (MMAction2's ``mstcn``): parallel branches of

@@ -32,7 +32,14 @@ from vidcore.data.skeleton_graphs import graph_adjacency
 from ..meta import NTU60_XSUB_2D, NTU60_XSUB_3D, NTU120_XSUB_2D, NTU120_XSUB_3D, SYNTH_COCO_2D
 from ..recognizer import SkeletonRecognizer
 from ..registry import register_preset
-from .gcn_blocks import GCNHead, MultiScaleTCN, UnitTCN, convert_mmaction_gcn, register_gcn_streams
+from .gcn_blocks import (
+    GCNHead,
+    MultiScaleTCN,
+    ResidualGCNBlock,
+    UnitTCN,
+    convert_mmaction_gcn,
+    register_gcn_streams,
+)
 
 __all__ = ["STGCN", "STGCNBlock", "UnitGCN", "stgcn_backbone", "stgcnpp_backbone"]
 
@@ -109,7 +116,7 @@ class UnitGCN(nn.Module):
         return self.act(y)
 
 
-class STGCNBlock(nn.Module):
+class STGCNBlock(ResidualGCNBlock):
     """Graph convolution, temporal convolution, residual, ReLU (MMAction2's ``STGCNBlock``).
 
     Args:
@@ -144,24 +151,7 @@ class STGCNBlock(nn.Module):
             self.tcn = MultiScaleTCN(out_channels, out_channels, stride=stride, dropout=dropout)
         else:
             raise ValueError(f"tcn must be 'unit' or 'multiscale', got {tcn!r}")
-        self.relu = nn.ReLU()
-        self.residual_mode: Literal["none", "identity", "project"]
-        if not residual:
-            self.residual_mode = "none"
-        elif in_channels == out_channels and stride == 1:
-            self.residual_mode = "identity"
-        else:
-            self.residual_mode = "project"
-            self.residual = UnitTCN(in_channels, out_channels, 1, stride=stride)
-
-    def forward(self, x: Tensor) -> Tensor:
-        """``(B, C_in, T, J) -> (B, C_out, T / stride, J)``."""
-        y = self.tcn(self.gcn(x))
-        if self.residual_mode == "identity":
-            y = y + x
-        elif self.residual_mode == "project":
-            y = y + self.residual(x)
-        return self.relu(y)
+        self._set_residual(in_channels, out_channels, stride, residual)
 
 
 class STGCN(nn.Module):
