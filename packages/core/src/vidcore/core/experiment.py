@@ -313,8 +313,8 @@ def test(
     One code path with validation (``Trainer.evaluate``): under ``torchrun`` each rank evaluates
     its share and the evaluator gathers; only rank 0 writes ``out_dir``. ``run_dir`` is left
     untouched. Returns the evaluator's results plus ``num_skipped``. ``save_scores`` (default with
-    ``out_dir``: ``out_dir/scores.npz``): rank 0 also writes every sample's scores in the shared score format (:mod:`vidcore.core.scores`: ``.npz``
-    with scores, labels, sample ids from :meth:`Task.sample_ids`, class names), the file late
+    ``out_dir``: ``out_dir/scores.npz``): rank 0 also writes every sample's scores in the
+    shared score format (:mod:`vidcore.core.scores`: ``.npz`` with scores, labels, sample ids from :meth:`Task.sample_ids`, class names), the file late
     fusion reads; its path is returned as ``scores_file``.
     """
     from vidcore.core.trainer import Trainer
@@ -333,13 +333,14 @@ def test(
         progress_bar=False,
         tensorboard=False,
     )
+    asked = save_scores is not None
     if save_scores is None and out_dir is not None:
         save_scores = Path(out_dir) / "scores.npz"  # a test report folder holds the score file too
     keep = save_scores is not None
     try:
         evaluator = task.build_evaluator(exp, model, detailed=True, keep_rows=keep)
     except TypeError:  # a task whose evaluator keeps no per-sample rows
-        if save_scores is not None and out_dir is None:
+        if asked:
             raise ConfigError(f"vidcore-{task.name} test cannot save per-sample scores (--save-scores)") from None
         keep = False
         evaluator = task.build_evaluator(exp, model, detailed=True)
@@ -350,9 +351,9 @@ def test(
     result = trainer.evaluate(progress=progress, announce=False)
     if keep:
         rows = {k: result.pop(k, None) for k in ("scores", "labels", "indices")}
-        if rows["scores"] is None:
+        if rows["scores"] is None and asked:
             raise ConfigError(f"the {task.name} evaluator keeps no per-sample scores (--save-scores)")
-        if trainer.is_main:
+        if rows["scores"] is not None and trainer.is_main:
             from vidcore.core.scores import write_scores
 
             idx = rows["indices"] if rows["indices"] is not None else range(len(rows["scores"]))
