@@ -212,6 +212,11 @@ def compare(ours: Tensor, theirs: Tensor, *, atol: float = 1e-4, rtol_centred: f
 
 def save_and_reload_state_dict(model: nn.Module, path: Path) -> dict[str, Tensor]:
     """Save ``model``'s state dict as MMAction2 does (``{"state_dict": ..., "meta": ...}``) and return
-    the path-loaded dict, so the converter is exercised on a real checkpoint file."""
+    the path-loaded dict, so the converter is exercised on a real checkpoint file. The file is
+    removed once read: the large presets (UniFormerV2-L, 1.4 GB each) would otherwise fill the disk
+    over a session, since pytest keeps every test's tmp_path until the session ends."""
     torch.save({"meta": {"mmaction_version": "1.2.0"}, "state_dict": model.state_dict()}, path)
-    return torch.load(path, map_location="cpu", weights_only=True)["state_dict"]
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)["state_dict"]
+    finally:
+        Path(path).unlink(missing_ok=True)
