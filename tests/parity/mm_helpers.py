@@ -210,13 +210,14 @@ def compare(ours: Tensor, theirs: Tensor, *, atol: float = 1e-4, rtol_centred: f
     return stats
 
 
-def save_and_reload_state_dict(model: nn.Module, path: Path) -> dict[str, Tensor]:
+def save_and_reload_state_dict(model: nn.Module, path: Path, *, remove: bool = False) -> dict[str, Tensor]:
     """Save ``model``'s state dict as MMAction2 does (``{"state_dict": ..., "meta": ...}``) and return
-    the path-loaded dict, so the converter is exercised on a real checkpoint file. The file is
-    removed once read: the large presets (UniFormerV2-L, 1.4 GB each) would otherwise fill the disk
-    over a session, since pytest keeps every test's tmp_path until the session ends."""
+    the path-loaded dict, so the converter is exercised on a real checkpoint file. ``remove`` deletes
+    the file once read, for tests that only use the returned dict: the large presets (UniFormerV2-L,
+    1.4 GB each) would otherwise fill the disk, since pytest keeps every tmp_path until the end."""
     torch.save({"meta": {"mmaction_version": "1.2.0"}, "state_dict": model.state_dict()}, path)
     try:
         return torch.load(path, map_location="cpu", weights_only=True)["state_dict"]
     finally:
-        Path(path).unlink(missing_ok=True)
+        if remove:
+            Path(path).unlink(missing_ok=True)

@@ -89,7 +89,7 @@ def test_3d_parity(case: Case, tmp_path: Any) -> None:
             for name, p in mm.named_parameters():
                 if ".theta." in name or ".phi." in name:
                     p.mul_(case.nl_embed_scale)
-    source = save_and_reload_state_dict(mm, tmp_path / "mmaction.pth")
+    source = save_and_reload_state_dict(mm, tmp_path / "mmaction.pth", remove=True)
 
     ours = preset.builder(num_classes=preset.num_classes).eval()
     converted = preset.convert_mmaction(dict(source))
@@ -125,7 +125,7 @@ def test_tpn_aux_head_parity(preset_name: str, tmp_path: Any) -> None:
     preset = get_preset(preset_name)
     mm = build_mm_model(preset.mmaction_config)
     reinit_(mm, seed=99)
-    source = save_and_reload_state_dict(mm, tmp_path / "mmaction.pth")
+    source = save_and_reload_state_dict(mm, tmp_path / "mmaction.pth", remove=True)
     ours = preset.builder(num_classes=preset.num_classes).eval()
     strict_load(ours, preset.convert_mmaction(dict(source)))
     x = torch.randn((2, 1024, 8, 4, 4), generator=torch.Generator().manual_seed(3))

@@ -93,7 +93,7 @@ def test_parity(case: Case, tmp_path: Any) -> None:
     mm = build_mm_model(preset.mmaction_config)
     rebuilt = _rebuilt(dict(mm.state_dict()))
     reinit_(mm, seed=1234, skip=rebuilt)
-    source = save_and_reload_state_dict(mm, tmp_path / "mmaction.pth")
+    source = save_and_reload_state_dict(mm, tmp_path / "mmaction.pth", remove=True)
 
     ours = preset.builder(num_classes=preset.num_classes).eval()
     converted = preset.convert_mmaction(dict(source))

@@ -146,7 +146,7 @@ def test_transformer_parity(case: Case, tmp_path: Any) -> None:
     torch.manual_seed(0)
     mm = build_mm_model(preset.mmaction_config, **case.mm_overrides)
     reinit_(mm, seed=1234)
-    source = save_and_reload_state_dict(mm, tmp_path / "mmaction.pth")
+    source = save_and_reload_state_dict(mm, tmp_path / "mmaction.pth", remove=True)
     converted = preset.convert_mmaction(dict(source))
     assert_all_consumed(source, converted)
     ours = (case.ours() if case.ours is not None else preset.builder(num_classes=preset.num_classes)).eval()
@@ -191,7 +191,7 @@ def test_uniformerv2_local_mhra_parity(tmp_path: Any) -> None:
         mlp_dropout=[0.5, 0.5], no_lmhra=False, double_lmhra=True,
     )  # fmt: skip
     reinit_(mm, seed=5)
-    source = save_and_reload_state_dict(mm, tmp_path / "mmaction.pth")
+    source = save_and_reload_state_dict(mm, tmp_path / "mmaction.pth", remove=True)
     ours = preset.builder(num_classes=400)
     ours.backbone = UniFormerV2(
         input_resolution=48, patch_size=16, width=768, layers=4, heads=12, num_frames=4, return_list=(2, 3),
