@@ -28,7 +28,13 @@ from torch import Tensor, nn
 from vidcore.data.skeleton_graphs import graph_adjacency
 
 from ..meta import NTU60_XSUB_2D, NTU60_XSUB_3D
-from .gcn_blocks import ResidualGCNBlock, UnitTCN, convert_mmaction_gcn, register_gcn_streams
+from .gcn_blocks import (
+    ResidualGCNBlock,
+    UnitTCN,
+    convert_mmaction_gcn,
+    gcn_backbone_forward,
+    register_gcn_streams,
+)
 
 __all__ = ["AAGCN", "AAGCNBlock", "UnitAAGCN", "agcn_backbone"]
 
@@ -201,17 +207,7 @@ class AAGCN(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         """``(N, M, T, J, C) -> (N, M, C_out, T', J)``."""
-        n, m, t, v, c = x.shape
-        x = x.permute(0, 1, 3, 4, 2).contiguous()  # (N, M, T, J, C) -> (N, M, J, C, T)
-        if self.data_bn_type == "MVC":
-            x = self.data_bn(x.view(n, m * v * c, t))
-        else:
-            x = self.data_bn(x.view(n * m, v * c, t))
-        # (.., J*C, T) -> (N, M, J, C, T) -> (N*M, C, T, J)
-        x = x.view(n, m, v, c, t).permute(0, 1, 3, 4, 2).contiguous().view(n * m, c, t, v)
-        for block in self.gcn:
-            x = block(x)
-        return x.reshape(n, m, *x.shape[1:])  # (N*M, C', T', J) -> (N, M, C', T', J)
+        return gcn_backbone_forward(x, self.data_bn, self.data_bn_type, self.gcn)
 
 
 def agcn_backbone(layout: str = "coco", *, in_channels: int = 3, attention: bool = False) -> AAGCN:

@@ -57,6 +57,22 @@ class UnitTCN(nn.Module):
 
 
 
+
+def gcn_backbone_forward(x: Tensor, data_bn: nn.Module, data_bn_type: str | None, blocks: nn.ModuleList) -> Tensor:
+    """The ST-GCN / AAGCN backbone pass: input BatchNorm over ``"MVC"`` (people x joints x
+    channels) or ``"VC"``, then the blocks on every person: ``(N, M, T, J, C) -> (N, M, C', T', J)``."""
+    n, m, t, v, c = x.shape
+    x = x.permute(0, 1, 3, 4, 2).contiguous()  # (N, M, T, J, C) -> (N, M, J, C, T)
+    if data_bn_type == "MVC":
+        x = data_bn(x.view(n, m * v * c, t))
+    else:
+        x = data_bn(x.view(n * m, v * c, t))
+    # (.., J*C, T) -> (N, M, J, C, T) -> (N*M, C, T, J)
+    x = x.view(n, m, v, c, t).permute(0, 1, 3, 4, 2).contiguous().view(n * m, c, t, v)
+    for block in blocks:
+        x = block(x)
+    return x.reshape(n, m, *x.shape[1:])  # (N*M, C', T', J) -> (N, M, C', T', J)
+
 class ResidualGCNBlock(nn.Module):
     """Base of the ST-GCN / AAGCN blocks: ``relu(tcn(gcn(x)) + residual(x))``, the residual being
     none, the identity (same width and stride 1) or a 1-frame ``UnitTCN`` projection (MMAction2's
