@@ -9,12 +9,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from vidcore.data.cli._jobs import parse_shard
+from vidcore.data.cli.check_outputs import PREP_VERBS
+
 EXAMPLES = """examples:
   vidcore-data check lists/ucf101_train.txt --root data/ucf101/videos --label-map lists/label_map.txt
   vidcore-data check lists/k400_train_frames.txt --root data/k400/rawframes --format rawframes
   vidcore-data check lists/k400_val.txt --root data/k400/videos --deep
   vidcore-data check ava_train_v2.2.csv --root data/ava/rawframes --format ava
   vidcore-data check ntu60_2d.pkl --format pose --num-classes 60
+  vidcore-data check videos/ --outputs rawframes/ --prep extract-frames    # after extract-frames videos/ rawframes/
 
 Checks every record: the file/folder exists inside --root and decodes (first and last frame; every
 frame with --deep, naming the first bad one), the frame count in the list is the true one (rawframe
@@ -78,6 +82,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         "--max-pixels", type=int, default=None, help="largest frame accepted, in pixels (default 8K UHD)"
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    outs = p.add_argument_group(
+        "prep outputs", "check what a data-prep run wrote instead of a list: vidcore-data check SRC --outputs OUT "
+        "--prep VERB, with SRC, --root, --ext and --shard as given to the verb (see vidcore.data.cli.check_outputs)",
+    )
+    outs.add_argument("--outputs", type=Path, default=None, metavar="OUT",
+                      help="the prep run's output folder: report each missing or corrupt output, exit 1 if any")
+    outs.add_argument("--prep", choices=PREP_VERBS, default=None, help="the verb that wrote OUT")
+    outs.add_argument("--ext", default=None, help="extensions picked up when SRC is a folder (as the verb's --ext)")
+    outs.add_argument("--shard", type=parse_shard, default=None, metavar="I/N", help="check only shard I of N")
     return p
 
 
@@ -335,6 +348,10 @@ def run(args: argparse.Namespace) -> int:
     from vidcore.data.annotations._common import printable
     from vidcore.data.errors import AnnotationError, DataError
 
+    if args.outputs is not None:
+        from vidcore.data.cli.check_outputs import run_outputs
+
+        return run_outputs(args)
     fmt = args.format
     if fmt == "auto":
         try:
