@@ -5,11 +5,9 @@
     model = get_model("stgcn_joint_80e_ntu60_xsub_keypoint_2d")
     model.load_state_dict(sd)
 
-The preset names the architecture; its ``convert_mmaction`` function (next to the model) maps the
-keys. The result is validated by a strict load into the preset's model (built on the ``meta``
-device: shapes only), so a converted checkpoint is known to fit: every tensor consumed, every model
-tensor provided. A checkpoint fine-tuned on another label set converts too: its class count is read
-from the classifier shapes.
+The reading, the key mapping's error handling and the strict fit check are
+:mod:`vidcore.core.convert`, shared by every task; this module binds them to this package's presets
+(each preset's ``convert_mmaction``, next to its model, maps the keys).
 """
 
 from __future__ import annotations
@@ -18,52 +16,20 @@ from collections.abc import Mapping
 from os import PathLike
 from typing import Any
 
-import torch
-from torch import Tensor, nn
+from torch import Tensor
 
-from vidcore.recognition.convert import load_mmaction_state_dict
+from vidcore.core import convert as _core
+from vidcore.core.convert import ConversionError, load_mmaction_state_dict
 
-from .registry import get_model, get_preset
+from .registry import get_preset
 
-__all__ = ["ConversionError", "convert_mmaction_checkpoint", "load_mmaction_state_dict"]
-
-
-class ConversionError(ValueError):
-    """A checkpoint does not fit the architecture of the preset it was converted for."""
-
-
-def _mismatches(model: nn.Module, sd: Mapping[str, Tensor]) -> list[tuple[str, list[str]]]:
-    own = model.state_dict()
-    return [
-        ("missing", sorted(k for k in own if k not in sd)),
-        ("unexpected", sorted(k for k in sd if k not in own)),
-        (
-            "shape mismatch",
-            sorted(
-                f"{k}: checkpoint {tuple(sd[k].shape)} vs model {tuple(own[k].shape)}"
-                for k in own
-                if k in sd and own[k].shape != sd[k].shape
-            ),
-        ),
-    ]
+__all__ = ["ConversionError", "checkpoint_num_classes", "convert_mmaction_checkpoint", "load_mmaction_state_dict"]
 
 
 def checkpoint_num_classes(state_dict: Mapping[str, Tensor], preset: str, num_classes: int | None = None) -> int:
-    """The class count with which the converted ``state_dict`` loads strictly into ``preset``'s
-    model (``num_classes`` if given, else the preset's or the one the classifier shapes imply);
-    :class:`ConversionError` listing missing, unexpected and mis-shaped keys otherwise."""
-    p = get_preset(preset)
-    k = num_classes if num_classes is not None else (p.num_classes_in(state_dict) or p.num_classes)
-    with torch.device("meta"):
-        model = get_model(preset, num_classes=k)
-    problems = [(title, items) for title, items in _mismatches(model, state_dict) if items]
-    if problems:
-        lines = [f"checkpoint does not fit preset {preset} ({k} classes) after conversion:"]
-        for title, items in problems:
-            shown = ", ".join(items[:12]) + (f" ... (+{len(items) - 12})" if len(items) > 12 else "")
-            lines.append(f"  {title} ({len(items)}): {shown}")
-        raise ConversionError("\n".join(lines))
-    return k
+    """The class count with which a converted (vidcore-keyed) ``state_dict`` loads strictly into
+    ``preset``'s model; :class:`ConversionError` listing what does not fit otherwise."""
+    return _core.fit_num_classes(state_dict, get_preset(preset), num_classes)
 
 
 def convert_mmaction_checkpoint(
@@ -73,13 +39,8 @@ def convert_mmaction_checkpoint(
     num_classes: int | None = None,
     trust_pickle: bool = False,
 ) -> dict[str, Tensor]:
-    """Convert an MMAction2 checkpoint (path, full checkpoint dict or bare state dict with
-    ``backbone.*`` / ``cls_head.*`` keys) for ``preset`` into a vidcore state dict, verified to load
-    strictly into ``get_model(preset, num_classes=K)``; :class:`ConversionError` otherwise.
-    ``trust_pickle`` lets a file unpickle arbitrary objects (MMEngine training checkpoints)."""
-    p = get_preset(preset)
-    if p.convert_mmaction is None:
-        raise ConversionError(f"preset {preset} has no MMAction2 counterpart to convert from")
-    sd = p.convert_mmaction(load_mmaction_state_dict(src, trust_pickle=trust_pickle))
-    checkpoint_num_classes(sd, preset, num_classes)
-    return sd
+    """Convert an MMAction2 checkpoint (path, checkpoint dict or bare state dict) for the preset
+    named ``preset``; see :func:`vidcore.core.convert.convert_mmaction_checkpoint`."""
+    return _core.convert_mmaction_checkpoint(
+        src, get_preset(preset), num_classes=num_classes, trust_pickle=trust_pickle
+    )
