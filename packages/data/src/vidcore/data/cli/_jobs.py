@@ -1,5 +1,6 @@
 """Shared plumbing for the per-video CLI verbs: finding inputs, naming outputs, a resumable
-parallel job runner with a progress bar, and atomic output (write to a temporary name, rename)."""
+parallel job runner with a progress bar (local processes or Ray tasks), and atomic output (write to
+a temporary name, rename)."""
 
 from __future__ import annotations
 
@@ -41,6 +42,20 @@ def add_io_arguments(p: argparse.ArgumentParser, out_help: str) -> None:
     p.add_argument("--shard", type=parse_shard, default=None, metavar="I/N",
                    help="process only shard I of N (0-based): run N of these, e.g. as a SLURM array "
                    "(--shard $SLURM_ARRAY_TASK_ID/N), each on its own machine; no coordinator needed")
+    add_engine_arguments(p)
+
+
+def add_engine_arguments(p: argparse.ArgumentParser) -> None:
+    """--engine, --ray-address, --retries: where the per-file jobs run."""
+    p.add_argument("--engine", choices=("local", "ray"), default="local",
+                   help="local: --workers processes on this machine; ray: one Ray task per file on a Ray "
+                   "cluster (pip install 'vidcore-data[ray]'; vidcore-data must be installed on every node)")
+    p.add_argument("--ray-address", default=None, metavar="ADDR",
+                   help="with --engine ray: the cluster to join, e.g. auto or ray://head:10001 (default: "
+                   "$RAY_ADDRESS if set, else start a local Ray instance on this machine's CPUs)")
+    p.add_argument("--retries", type=int, default=2,
+                   help="with --engine ray: run a failed file again up to this many times (a crashed worker "
+                   "or node included) before reporting it (default 2)")
 
 
 def parse_shard(text: str) -> tuple[int, int]:
@@ -152,9 +167,11 @@ def _call(payload: tuple[Callable[..., str], Job, dict[str, Any]]) -> tuple[Job,
 
 
 def run_jobs(
-    fn: Callable[..., str], jobs: list[Job], *, workers: int, overwrite: bool, desc: str, **kwargs: Any
+    fn: Callable[..., str], jobs: list[Job], *, workers: int, overwrite: bool, desc: str,
+    engine: str = "local", ray_address: str | None = None, retries: int = 2, **kwargs: Any,
 ) -> int:
-    """Run ``fn(job, **kwargs) -> status`` over the jobs not done yet, in ``workers`` processes.
+    """Run ``fn(job, **kwargs) -> status`` over the jobs not done yet, in ``workers`` processes
+    (``engine="local"``) or as Ray tasks (``engine="ray"``, see :func:`ray_map`).
 
     A job is done when its final output exists (outputs appear only by atomic rename). Prints a
     summary, lists failures with their cause, and returns the exit code (1 if any failed).
@@ -167,7 +184,11 @@ def run_jobs(
     failures: list[tuple[Job, str]] = []
     payloads = [(fn, j, kwargs) for j in todo]
     bar = tqdm(total=len(todo), desc=desc, unit="video", file=sys.stderr, disable=not todo)
-    if workers > 1 and len(todo) > 1:
+    if engine == "ray":
+        for job, status, detail in ray_map(fn, todo, kwargs, address=ray_address, retries=retries):
+            _tally(job, status or "failed", detail, counts, failures)
+            bar.update()
+    elif workers > 1 and len(todo) > 1:
         with get_context("fork" if sys.platform.startswith("linux") else "spawn").Pool(workers) as pool:
             results = pool.imap_unordered(_call, payloads)
             for job, status, detail in results:
@@ -184,6 +205,58 @@ def run_jobs(
     for job, detail in failures:
         print(f"  FAILED {job.src}: {detail}", file=sys.stderr)
     return 1 if failures else 0
+
+
+def _attempt(fn: Callable[..., Any], item: Any, kwargs: dict[str, Any]) -> Any:
+    return fn(item, **kwargs)  # an exception here makes Ray run the task again (retry_exceptions)
+
+
+def ray_map(
+    fn: Callable[..., Any], items: list[Any], kwargs: dict[str, Any], *, address: str | None = None, retries: int = 2,
+) -> Iterator[tuple[Any, Any, str]]:
+    """Run ``fn(item, **kwargs)`` for every item as one Ray task each; yields ``(item, result, "")``
+    or ``(item, None, cause)`` as tasks finish (in completion order).
+
+    Ray does the scheduling, the retries (``max_retries`` for crashed workers or lost nodes,
+    ``retry_exceptions`` for errors raised by ``fn``: up to ``retries`` more attempts per item) and
+    the placement; one CPU per task. Joins the running Ray instance of this process if there is
+    one, else ``ray.init(address)``: ``None`` starts a local instance (or joins ``$RAY_ADDRESS``),
+    ``"auto"`` or ``"ray://host:port"`` an existing cluster, whose nodes must have vidcore-data
+    installed and see the input and output paths (a shared file system). At most a few tasks per
+    cluster CPU are in flight, so a list of 650k files does not become 650k pending objects.
+    """
+    try:
+        import ray
+    except ImportError:
+        raise SystemExit("--engine ray needs Ray: pip install 'vidcore-data[ray]'") from None
+    started = not ray.is_initialized()
+    if started:
+        ray.init(address=address, log_to_driver=False)
+    try:
+        task = ray.remote(num_cpus=1, max_retries=retries, retry_exceptions=retries > 0)(_attempt)
+        fn_ref, kwargs_ref = ray.put(fn), ray.put(kwargs)
+        window = max(8, 4 * int(ray.cluster_resources().get("CPU", 1)))
+        pending: dict[Any, Any] = {}
+        queue = iter(items)
+        while True:
+            for item in queue:
+                pending[task.remote(fn_ref, item, kwargs_ref)] = item
+                if len(pending) >= window:
+                    break
+            if not pending:
+                return
+            ready, _ = ray.wait(list(pending), num_returns=1)
+            item = pending.pop(ready[0])
+            try:
+                yield item, ray.get(ready[0]), ""
+            except ray.exceptions.RayTaskError as exc:
+                cause = exc.cause if isinstance(exc.cause, BaseException) else exc
+                yield item, None, f"{type(cause).__name__}: {cause} (after {retries + 1} attempts)"
+            except ray.exceptions.RayError as exc:  # worker crashed or node lost on every attempt
+                yield item, None, f"{type(exc).__name__}: {str(exc).splitlines()[0]} (after {retries + 1} attempts)"
+    finally:
+        if started:
+            ray.shutdown()
 
 
 def _tally(job: Job, status: str, detail: str, counts: dict[str, int], failures: list[tuple[Job, str]]) -> None:

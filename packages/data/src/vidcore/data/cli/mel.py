@@ -16,7 +16,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from ._jobs import in_shard, parse_shard
+from ._jobs import add_engine_arguments, in_shard, parse_shard, ray_map
 
 EXAMPLES = """examples:
   vidcore-data mel data/kinetics400/videos_train data/kinetics400/audio_feature_train --workers 8
@@ -94,6 +94,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--shard", type=parse_shard, default=None, metavar="I/N",
                    help="process only shard I of N (0-based), e.g. one SLURM array task per shard")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_engine_arguments(p)
     return p
 
 
@@ -147,6 +148,13 @@ def convert_one(job: MelJob, settings: MelSettings) -> tuple[str, str | None]:
     return job.source, None
 
 
+def convert_or_raise(job: MelJob, settings: MelSettings) -> None:
+    """:func:`convert_one` raising its error (so the Ray engine retries the file)."""
+    _, err = convert_one(job, settings)
+    if err is not None:
+        raise RuntimeError(err)
+
+
 def run(args: argparse.Namespace) -> int:
     settings = MelSettings(
         sample_rate=args.sample_rate, n_fft=args.n_fft, hop_length=args.hop, n_mels=args.n_mels,
@@ -179,7 +187,13 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     bar = tqdm(total=len(todo), desc="mel", unit="file", disable=args.no_progress)
-    if args.workers <= 1 or len(todo) <= 1:
+    if args.engine == "ray":
+        kwargs = {"settings": settings}
+        for job, _, err in ray_map(convert_or_raise, todo, kwargs, address=args.ray_address, retries=args.retries):
+            if err:
+                failures.append((job.source, err))
+            bar.update()
+    elif args.workers <= 1 or len(todo) <= 1:
         results = (convert_one(j, settings) for j in todo)
         for source, err in results:
             if err is not None:
