@@ -21,6 +21,13 @@ input and the fusion are scored with top-1 accuracy and MMAction2's mean class a
 
     result = fuse(["joint.npz", "bone.npz"], weights=[1, 1])
     print(result.fused.top1, [r.top1 for r in result.inputs])
+
+``combine="product"`` (not in MMAction2) sums ``w_i * log(p_i)`` instead: a weighted product of the
+probabilities, for inputs that each know a different factor of the label (a video model that
+cannot hear a sound splits the probability between the sounds; in a sum that split can outvote an
+audio model, in a product the audio's near-zero decides)::
+
+    fuse(["video.npz", "audio.npz"], combine="product")
 """
 
 from __future__ import annotations
@@ -50,6 +57,8 @@ __all__ = [
 
 PathArg = str | os.PathLike[str]
 Kind = Literal["prob", "logit"]
+Combine = Literal["sum", "product"]
+PRODUCT_FLOOR = 1e-6  # probabilities are clipped here before their log in a product fusion
 
 
 class ScoreFileError(ValueError):
@@ -292,9 +301,15 @@ def _aligned(sets: Sequence[ScoreSet]) -> list[ScoreSet]:
 
 
 def fuse_scores(
-    sets: Sequence[ScoreSet], weights: Sequence[float] | None = None, *, apply_softmax: bool = False
+    sets: Sequence[ScoreSet],
+    weights: Sequence[float] | None = None,
+    *,
+    apply_softmax: bool = False,
+    combine: Combine = "sum",
 ) -> FusionResult:
     """Fuse :class:`ScoreSet` s (see :func:`fuse`)."""
+    if combine not in ("sum", "product"):
+        raise ScoreFileError(f"combine must be 'sum' or 'product', got {combine!r}")
     if not sets:
         raise ScoreFileError("fuse needs at least one score set")
     w = [1.0] * len(sets) if weights is None else [float(x) for x in weights]
@@ -307,7 +322,17 @@ def fuse_scores(
     if (labels < 0).any():
         raise ScoreFileError(f"{(labels < 0).sum()} samples have no label in any input: accuracy is undefined")
     arrays = [_softmax(s.scores.astype(np.float64)) if apply_softmax else s.scores.astype(np.float64) for s in aligned]
-    fused = sum(wi * a for wi, a in zip(w, arrays, strict=True))
+    if combine == "product":
+        for s, a in zip(aligned, arrays, strict=True):
+            if a.min() < 0 or a.max() > 1 + 1e-4:
+                raise ScoreFileError(
+                    f"{s.source or 'scores'}: a product fusion needs probabilities, but the scores span "
+                    f"[{a.min():.3g}, {a.max():.3g}] (softmax logits first: apply_softmax / --apply-softmax)"
+                )
+        terms = [np.log(np.clip(a, PRODUCT_FLOOR, None)) for a in arrays]
+    else:
+        terms = arrays
+    fused = sum(wi * a for wi, a in zip(w, terms, strict=True))
 
     def report(name: str, weight: float, scores: np.ndarray) -> StreamReport:
         return StreamReport(name, weight, top_k_accuracy(scores, labels, (1,))[0], mean_class_accuracy(scores, labels))
@@ -317,15 +342,21 @@ def fuse_scores(
 
 
 def fuse(
-    files: Sequence[PathArg | ScoreSet], weights: Sequence[float] | None = None, *, apply_softmax: bool = False
+    files: Sequence[PathArg | ScoreSet],
+    weights: Sequence[float] | None = None,
+    *,
+    apply_softmax: bool = False,
+    combine: Combine = "sum",
 ) -> FusionResult:
     """Fuse score files (or loaded :class:`ScoreSet` s) with ``weights`` (default 1 each, MMAction2's
     1:1:1:1 for joint, bone, joint-motion, bone-motion).
 
     The fused scores are ``sum_i w_i * s_i`` over the inputs in the first file's sample order (files
     are matched by sample id), each ``s_i`` first softmaxed when ``apply_softmax`` (for logit files).
+    With ``combine="product"`` the fused scores are ``sum_i w_i * log(max(s_i, 1e-6))`` (a weighted
+    product of probabilities, as log-probabilities; the inputs must be probabilities).
     Returns top-1 and mean class accuracy of every input and of the fusion. ``ScoreFileError`` when
     the files differ in samples, classes or labels, or have no labels.
     """
     sets = [f if isinstance(f, ScoreSet) else read_scores(f) for f in files]
-    return fuse_scores(sets, weights, apply_softmax=apply_softmax)
+    return fuse_scores(sets, weights, apply_softmax=apply_softmax, combine=combine)

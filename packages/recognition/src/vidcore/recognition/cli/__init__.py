@@ -21,6 +21,7 @@ VERBS: dict[str, str] = {
     "infer": "infer",
     "extract-features": "extract_features",
     "export": "export",
+    "fuse": "fuse",
 }
 
 EPILOG = """examples:
@@ -31,6 +32,7 @@ EPILOG = """examples:
   vidcore-recognition test my_exp.py work_dirs/my_exp/best.pth
   vidcore-recognition infer clip.mp4 --config my_exp.py --checkpoint work_dirs/my_exp/best.pth --top-k 3
   vidcore-recognition extract-features videos/*.mp4 --preset tsm_r50_1x1x8_kinetics400 --checkpoint tsm.pth --out feats/
+  vidcore-recognition fuse rgb_scores.npz flow_scores.npz --weights 1 1
   vidcore-recognition export best.pth --preset tsm_r50_1x1x8_kinetics400 --format onnx --out tsm.onnx
 
 run `vidcore-recognition VERB --help` for each verb's options."""
