@@ -407,3 +407,133 @@ def read_activitynet_lists(
         labels = tuple(sorted({ids[s.label] for s in r.segments}))
         out.setdefault(r.subset or "", []).append(VideoRecord(f"{name}{ext}", labels, r.source))
     return out, classes
+
+
+# ----------------------------------------------------------------- AVA, AVA-Kinetics, OmniSource
+
+
+def ava_class_names(label_map: LabelMap | None, action_ids: set[int]) -> list[str]:
+    """Label-map lines for AVA action ids (class ``id - 1``): the pbtxt's names, ``action_{id}`` for
+    an id the pbtxt lacks (the 60-class maps leave gaps in 1..80) or when there is no pbtxt."""
+    top = max(set(label_map.names_by_id if label_map else ()) | action_ids, default=0)
+    names = label_map.names_by_id if label_map else {}
+    return [names.get(i, f"action_{i}") for i in range(1, top + 1)]
+
+
+def read_ava_video_list(path: PathArg, label_map: LabelMap | None = None, *, ext: str = "") -> list[VideoRecord]:
+    """An AVA box csv (``ava_train_v2.2.csv`` / ``ava_val_v2.2.csv``: ``video_id,timestamp,x1,y1,x2,
+    y2,action_id,person_id``) as one multi-label record per video, in first-appearance order:
+    ``{video_id}{ext}`` (``ext=""``: the frame folder MMAction2 extracts) with the 0-based classes
+    ``action_id - 1`` of every box in it, sorted. With ``label_map`` (the pbtxt) an action id
+    missing from it is an error naming the line. The per-box data stays in the csv, which
+    ``AVADataset`` reads."""
+    from vidcore.data.annotations.ava import read_ava_csv
+
+    p = Path(path)
+    actions: dict[str, set[int]] = {}
+    sources: dict[str, tuple[str, int]] = {}
+    errors = LineErrors(p)
+    for r in read_ava_csv(p, kind="gt"):
+        with errors.on_line():
+            if r.action_id < 1 or (label_map is not None and r.action_id not in label_map.names_by_id):
+                where = f"in the label map {label_map.source or ''}".rstrip() if label_map is not None else ">= 1"
+                raise AnnotationError(p, r.source[1] if r.source else None, f"action_id {r.action_id} not {where}")
+            actions.setdefault(r.video_id, set()).add(r.action_id - 1)
+            sources.setdefault(r.video_id, r.source or (str(p), 0))
+    errors.raise_if_any()
+    return [VideoRecord(f"{v}{ext}", tuple(sorted(a)), sources[v]) for v, a in actions.items()]
+
+
+def _ava_kinetics_keyframes(p: Path, label_map: LabelMap | None) -> dict[str, dict[int, set[int]]]:
+    """youtube id -> {timestamp (whole seconds): action ids} from an AVA-Kinetics csv (7 or 8 columns)."""
+    from vidcore.data.annotations._common import parse_float
+
+    out: dict[str, dict[int, set[int]]] = {}
+    errors = LineErrors(p)
+    for number, text in iter_lines(p):
+        with errors.on_line():
+            cols = [c.strip() for c in text.split(",")]
+            if len(cols) not in (7, 8):
+                raise AnnotationError(
+                    p, number, f"expected 'youtube_id,timestamp,x1,y1,x2,y2,action_id[,person_id]', got {len(cols)} columns"
+                )
+            ts = int(parse_float(cols[1], p, number, "timestamp (seconds)"))
+            action = parse_int(cols[6], p, number, "action_id", minimum=1)
+            if label_map is not None and action not in label_map.names_by_id:
+                raise AnnotationError(p, number, f"action_id {action} is not in the label map")
+            out.setdefault(cols[0], {}).setdefault(ts, set()).add(action)
+    errors.raise_if_any()
+    return out
+
+
+_KINETICS_CLIP = re.compile(r"^(.+)_(\d+)_(\d+)$")
+
+
+def read_ava_kinetics_list(
+    path: PathArg, kinetics_list: PathArg, label_map: LabelMap | None = None, *, ext: str = ".mp4"
+) -> list[VideoRecord]:
+    """The AVA-Kinetics clips as MMAction2's ``tools/data/ava_kinetics/cut_kinetics.py`` cuts them,
+    as a multi-label list.
+
+    ``path``: the AVA-Kinetics box csv of the Kinetics part (``kinetics_train_v1.0.csv`` /
+    ``kinetics_val_v1.0.csv``: youtube id, timestamp in seconds of the YouTube video, box, action
+    id[, person id]). ``kinetics_list``: the Kinetics-700 video list whose file names are
+    ``{youtube_id}_{start:06d}_{end:06d}.ext`` (first column; ``build-list --official kinetics700``
+    writes one). Each Kinetics clip with annotated timestamps strictly inside ``(start, end)`` gives
+    the clip ``max(start, first - 2)`` .. ``min(end, last + 2)``, named
+    ``{youtube_id}_{start:06d}_{end:06d}{ext}``; of two clips of one video where one lies inside the
+    other, the inner one is dropped. Labels: ``action_id - 1`` of the boxes at its timestamps.
+    """
+    p, klist = Path(path), Path(kinetics_list)
+    frames = _ava_kinetics_keyframes(p, label_map)
+    clips: dict[str, dict[tuple[int, int], tuple[str, int]]] = {}
+    errors = LineErrors(klist)
+    for number, text in iter_lines(klist):
+        with errors.on_line():
+            stem = PurePosixPath(text.split()[0]).name.split(".")[0]
+            m = _KINETICS_CLIP.match(stem)
+            if m is None:
+                raise AnnotationError(klist, number, f"expected a file named {{youtube_id}}_{{start:06d}}_{{end:06d}}.ext, got {stem!r}")
+            vid, start, end = m.group(1), int(m.group(2)), int(m.group(3))
+            inside = [t for t in frames.get(vid, {}) if start < t < end]
+            if inside:
+                span = (max(start, min(inside) - 2), min(end, max(inside) + 2))
+                clips.setdefault(vid, {}).setdefault(span, (str(klist), number))
+    errors.raise_if_any()
+    out = []
+    for vid, spans in clips.items():
+        for (s, e), source in sorted(spans.items()):
+            if any((s2, e2) != (s, e) and s2 <= s and e <= e2 for s2, e2 in spans):
+                continue  # inside another clip of this video
+            acts = sorted({a - 1 for t, ids in frames[vid].items() if s < t < e for a in ids})
+            out.append(VideoRecord(f"{vid}_{s:06d}_{e:06d}{ext}", tuple(acts), source))
+    return out
+
+
+OMNISOURCE_IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif")
+OMNISOURCE_VIDEO_EXTS = (".mp4", ".webm", ".mkv", ".avi", ".mov", ".m4v", ".flv")
+
+
+def read_omnisource_tree(root: PathArg, label_map: LabelMap, *, kind: str = "image") -> list[VideoRecord]:
+    """OmniSource web data as crawled: ``root/<class>/...`` holding the images (``kind="image"``:
+    Google / Instagram images) or videos (``kind="video"``: Instagram videos, or the 10 s
+    ``<video>/part_N.mp4`` pieces of MMAction2's ``tools/data/omnisource/trim_raw_video.py``) of one
+    class of the target dataset. A class folder is named as in ``label_map`` (the target's classes,
+    e.g. ``k200_actions.txt`` or ``label_map_k400.txt``; ``_`` may stand for a space), so the labels
+    index the target dataset's classifier. Returns ``class/.../file label`` records sorted by path
+    (MMAction2's image lists for ``ImageDataset`` and video lists have this form); a folder that
+    names no class is an error naming it."""
+    base = Path(root)
+    if not base.is_dir():
+        raise AnnotationError(base, None, "expected a folder of class folders (<class>/<file>)")
+    by_name = {n: i for i, n in label_map.names_by_id.items()}
+    by_name.update({n.replace(" ", "_"): i for i, n in label_map.names_by_id.items() if n.replace(" ", "_") not in by_name})
+    exts = OMNISOURCE_IMAGE_EXTS if kind == "image" else OMNISOURCE_VIDEO_EXTS
+    out = []
+    for folder in sorted(d for d in base.iterdir() if d.is_dir() and not d.name.startswith(".")):
+        if folder.name not in by_name:
+            raise AnnotationError(folder, None, f"class folder {folder.name!r} is not a class of {label_map.source or 'the label map'}")
+        label = by_name[folder.name]
+        files = sorted(f for f in folder.rglob("*") if f.is_file() and f.suffix.lower() in exts and not f.name.startswith("."))
+        out += [VideoRecord(f.relative_to(base).as_posix(), (label,), (str(folder), 0)) for f in files]
+    return out

@@ -63,8 +63,24 @@ Official files each --official reads (SOURCE / --val-source / --classes):
   activitynet
              SOURCE = activity_net.v1-3.min.json; OUT gets the training subset, the val list the
              validation subset: multi-label lists of v_{id}.mp4 (classes: sorted labels in the file)
-  AVA / AVA-Kinetics have no list here: MMAction2 reads their csv, pbtxt label map and proposals
-  directly (vidcore.data.annotations.read_ava_csv; `vidcore-data check` validates them).
+  ava        ava_train_v2.2.csv / ava_val_v2.2.csv (video_id,timestamp,x1,y1,x2,y2,action_id,person_id) /
+             --classes ava_action_list_v2.2_for_activitynet_2019.pbtxt (optional); one multi-label line per video:
+             {video_id} (its frame folder; --ext .mkv etc. for videos) and the classes action_id - 1
+             of its boxes. Training reads the csv itself (AVADataset); the list drives the prep
+             verbs and `check`. Label map line i = action id i + 1 (action_N where the pbtxt has none)
+  ava-kinetics
+             kinetics_train_v1.0.csv / kinetics_val_v1.0.csv (the Kinetics part of AVA-Kinetics, AVA's
+             columns, timestamps in seconds of the YouTube video) with --kinetics-list = the
+             Kinetics-700 video list ({youtube_id}_{start:06d}_{end:06d}.mp4 names); lists the clips
+             MMAction2's tools/data/ava_kinetics/cut_kinetics.py cuts (annotated seconds +- 2 s inside
+             each Kinetics clip, clips inside another dropped) with their classes action_id - 1;
+             --classes ava_action_list_v2.2_for_activitynet_2019.pbtxt (optional)
+  omnisource-images, omnisource-videos
+             SOURCE = the crawled web data, one folder per class of the target dataset
+             (googleimage/<class>/*.jpg, insvideo/<class>/*.mp4 or trim_raw_video.py's
+             <class>/<video>/part_N.mp4), --classes = the target's classes (k200_actions.txt,
+             label_map_k400.txt; folder names may use _ for spaces): lists `class/file label`
+             (MMAction2's ImageDataset / VideoDataset lists) whose labels index the target's classes
 --ext sets the clip extension of video lists; with --format rawframes the clip's folder under
 --media-root is counted (*.jpg/*.png, flow_* images not counted) and a clip without a folder
 there is left out (counted); with video lists --media-root leaves out videos not found there.
@@ -92,6 +108,10 @@ OFFICIAL = (
     "gym",
     "thumos14",
     "activitynet",
+    "ava",
+    "ava-kinetics",
+    "omnisource-images",
+    "omnisource-videos",
 )
 
 
@@ -102,7 +122,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         description="Build video or rawframe lists (and a label map) from a class-per-folder tree, "
         "with a seeded per-class train/val split, or convert a dataset's official annotation files "
         "(UCF101, HMDB51, Kinetics-400/600/700, Something-Something V1/V2, Jester, Diving48, Moments "
-        "in Time, Multi-Moments in Time, HVU, FineGYM, THUMOS14, ActivityNet; files listed below).",
+        "in Time, Multi-Moments in Time, HVU, FineGYM, THUMOS14, ActivityNet, AVA, AVA-Kinetics, OmniSource "
+        "web images/videos; files listed below).",
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -129,6 +150,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         help="HVU: the tag category to list",
     )
     p.add_argument("--ext", default=None, help="official lists: video extension (default per dataset)")
+    p.add_argument("--kinetics-list", type=Path, default=None,
+                   help="ava-kinetics: the Kinetics-700 video list the AVA-Kinetics clips are cut from")
     p.add_argument("--split", type=int, default=1, help="official split number (UCF101, HMDB51)")
     p.add_argument(
         "--classes", type=Path, default=None, help="input class list (Kinetics label map, SthV2 labels json)"
@@ -296,6 +319,26 @@ def _official(args: argparse.Namespace) -> tuple[list, list, list[str]]:
         ext = "" if frames else (args.ext or ".mp4")
         subsets, classes = zoo.read_activitynet_lists(args.source, ext=ext)
         return subsets.get("training", []), subsets.get("validation", []), classes
+    if name in ("ava", "ava-kinetics"):
+        pbtxt = read_label_map(args.classes) if args.classes else None
+        ext = "" if frames else (args.ext if args.ext is not None else ("" if name == "ava" else ".mp4"))
+        if name == "ava":
+            train = zoo.read_ava_video_list(args.source, pbtxt, ext=ext)
+            val = zoo.read_ava_video_list(args.val_source, pbtxt, ext=ext) if args.val_source else []
+        else:
+            if args.kinetics_list is None:
+                raise SystemExit("build-list: --official ava-kinetics needs --kinetics-list (the Kinetics-700 video list)")
+            train = zoo.read_ava_kinetics_list(args.source, args.kinetics_list, pbtxt, ext=ext)
+            if args.val_source:
+                val = zoo.read_ava_kinetics_list(args.val_source, args.kinetics_list, pbtxt, ext=ext)
+        ids = {a + 1 for r in train + val for a in r.labels}
+        return train, val, zoo.ava_class_names(pbtxt, ids)
+    if name.startswith("omnisource"):
+        if args.val_source is not None:
+            raise SystemExit("build-list: OmniSource web data has no validation split (validate on the target dataset)")
+        target = read_label_map(_need_classes(args, "the target dataset's classes (k200_actions.txt, label_map_k400.txt)"))
+        kind = "image" if name == "omnisource-images" else "video"
+        return zoo.read_omnisource_tree(args.source, target, kind=kind), [], target.names
     # mit, mmit
     lm = zoo.read_mit_categories(_need_classes(args, "moments_categories.txt"))
     ext = "" if frames else args.ext
