@@ -12,6 +12,7 @@ from torch import nn
 from vidcore.core.checkpoint import CheckpointError
 from vidcore.core.convert import (
     ConversionError,
+    PresetConverter,
     convert_mmaction_checkpoint,
     fit_num_classes,
     load_mmaction_state_dict,
@@ -101,3 +102,12 @@ def test_mapping_errors_and_empty_or_foreign_inputs_are_conversion_errors(tmp_pa
     text.write_text("jumping\nrunning\n")
     with pytest.raises(CheckpointError, match=r"labels\.pth"):
         load_mmaction_state_dict(text)
+
+
+def test_a_preset_converter_looks_presets_up_by_name() -> None:
+    presets = {"toy": _preset()}
+    converter = PresetConverter(presets.__getitem__)
+    sd = converter.convert(_mm_state(3), "toy")
+    assert converter.num_classes(sd, "toy") == 3
+    with pytest.raises(KeyError):
+        converter.convert(_mm_state(3), "other")

@@ -3,8 +3,8 @@
     from vidcore.core.convert import convert_mmaction_checkpoint
     sd = convert_mmaction_checkpoint("tsm_r50_..._20220831-....pth", get_preset("tsm_r50_1x1x8_kinetics400"))
 
-Every task package exposes ``convert_mmaction_checkpoint(src, preset_name)`` as a thin call into
-this module with its own preset. The preset names the architecture and its ``convert_mmaction``
+Every task package binds this module to its presets with :class:`PresetConverter`, so its
+``convert_mmaction_checkpoint(src, preset_name)`` is this function with its own registry. The preset names the architecture and its ``convert_mmaction``
 (next to the model) maps MMAction2's keys; the result is validated by a strict fit into the
 preset's model built on the ``meta`` device (shapes only, nothing allocated): every tensor is
 consumed, every model tensor provided, shapes equal. A checkpoint fine-tuned on another label set
@@ -13,7 +13,7 @@ converts too: its class count is read from the classifier tensors the preset dec
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from importlib import import_module
 from os import PathLike
 from pathlib import Path
@@ -25,7 +25,13 @@ from torch import Tensor, nn
 from .checkpoint import extract_state_dict, load_checkpoint
 from .presets import ModelPreset
 
-__all__ = ["ConversionError", "convert_mmaction_checkpoint", "fit_num_classes", "load_mmaction_state_dict"]
+__all__ = [
+    "ConversionError",
+    "PresetConverter",
+    "convert_mmaction_checkpoint",
+    "fit_num_classes",
+    "load_mmaction_state_dict",
+]
 
 
 class ConversionError(ValueError):
@@ -149,3 +155,30 @@ def convert_mmaction_checkpoint(
         raise ConversionError(f"preset {preset.name}: {exc}") from None
     fit_num_classes(sd, preset, num_classes)
     return sd
+
+
+class PresetConverter:
+    """The MMAction2 import bound to one task's presets, looked up by name.
+
+    A task package's ``convert`` module is ``convert_mmaction_checkpoint = PresetConverter(get_preset).convert``.
+    """
+
+    def __init__(self, get_preset: Callable[[str], ModelPreset]) -> None:
+        self._get_preset = get_preset
+
+    def convert(
+        self,
+        src: str | PathLike[str] | Mapping[str, Any],
+        preset: str,
+        *,
+        num_classes: int | None = None,
+        trust_pickle: bool = False,
+    ) -> dict[str, Tensor]:
+        """:func:`convert_mmaction_checkpoint` for the preset named ``preset``."""
+        return convert_mmaction_checkpoint(
+            src, self._get_preset(preset), num_classes=num_classes, trust_pickle=trust_pickle
+        )
+
+    def num_classes(self, state_dict: Mapping[str, Tensor], preset: str, num_classes: int | None = None) -> int:
+        """:func:`fit_num_classes` for the preset named ``preset``."""
+        return fit_num_classes(state_dict, self._get_preset(preset), num_classes)
