@@ -38,12 +38,15 @@ class SkeletonBatch(Batch):
     Attributes:
         keypoint: float32 ``(N, [V,] M, T, J, C)`` GCN input, or ``None``.
         heatmap: float32 ``(N, [V,] K, T, H, W)`` PoseC3D input, or ``None``.
+        rgb: ``uint8`` / 0-255 float ``(N, [V,] 3, T, H, W)`` frames beside ``heatmap`` (RGBPoseConv3D),
+            or ``None``.
         label: int64 ``(N,)`` class indices (``-1`` when unknown), or ``None``.
         frame_dir: the sample identifiers (the pickle's ``frame_dir``), for score files.
     """
 
     keypoint: Tensor | None = None
     heatmap: Tensor | None = None
+    rgb: Tensor | None = None
     label: Tensor | None = None
     frame_dir: tuple[str, ...] = ()
 

@@ -19,10 +19,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from typing import Any
 
 import torch
 from torch import Tensor, nn
 
+from vidcore.core.losses import CrossEntropyLoss
 from vidcore.recognition.models.resnet3d import ResNet3d
 from vidcore.recognition.models.slowfast import ResNet3dPathway
 
@@ -201,6 +203,12 @@ class RGBPoseRecognizer(nn.Module):
     ``predict(rgb, heatmap)`` takes ``uint8``/0-255 ``rgb`` ``(N, [V,] 3, T, H, W)`` and heatmaps
     ``(N, [V,] 17, 4T, h, w)`` and returns ``{"rgb": (N, K), "pose": (N, K)}``, each averaged over
     the ``V`` clips; fuse them with :func:`vidcore.core.scores.fuse` (MMAction2: 1:1).
+
+    For the trainer (a :class:`~vidcore.skeleton.recognizer.SkeletonBatch` with ``rgb``, ``heatmap``
+    and ``label``): :meth:`forward_train` sums the two pathways' cross-entropies weighted by
+    ``loss_weights`` (MMAction2's ``RGBPoseHead`` ``loss_weights``, 1:1); :meth:`forward_eval` gives
+    the ``fusion_weights``-weighted mean of the two clip-averaged score sets (MMAction2's
+    ``AccMetric`` reports the 1:1 fusion of RGB and pose).
     """
 
     def __init__(
@@ -212,12 +220,18 @@ class RGBPoseRecognizer(nn.Module):
         std: Sequence[float] = (58.395, 57.12, 57.375),
         average: AverageClips = "prob",
         loss_weights: tuple[float, float] = (1.0, 1.0),
+        fusion_weights: tuple[float, float] = (1.0, 1.0),
+        loss: nn.Module | None = None,
     ) -> None:
         super().__init__()
+        if sum(fusion_weights) <= 0:
+            raise ValueError(f"fusion_weights must have a positive sum, got {fusion_weights}")
         self.backbone = backbone
         self.head = head
         self.average_clips: AverageClips = average
         self.loss_weights = loss_weights
+        self.fusion_weights = fusion_weights
+        self.loss = loss if loss is not None else CrossEntropyLoss()
         self.register_buffer("mean", torch.tensor(mean).view(-1, 1, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(std).view(-1, 1, 1, 1), persistent=False)
 
@@ -232,13 +246,60 @@ class RGBPoseRecognizer(nn.Module):
         """Logits of normalised ``(B, 3, T, H, W)`` frames and ``(B, 17, 4T, h, w)`` heatmaps."""
         return self.head(self.backbone(rgb, heatmap))
 
-    @torch.no_grad()
-    def predict(self, rgb: Tensor, heatmap: Tensor) -> dict[str, Tensor]:
+    def _inputs(self, rgb: Tensor, heatmap: Tensor) -> tuple[int, int, Tensor, Tensor]:
+        """``(N, V, normalised rgb (N*V, 3, T, H, W), heatmap (N*V, 17, 4T, h, w))`` on the model's
+        device, for ``(N, [V,] ...)`` inputs."""
+        if rgb.dim() != heatmap.dim() or rgb.dim() not in (5, 6) or rgb.shape[0] != heatmap.shape[0]:
+            raise ValueError(
+                "rgb (N, [V,] 3, T, H, W) and heatmap (N, [V,] 17, 4T, h, w) must agree in N and [V], got "
+                f"{tuple(rgb.shape)} and {tuple(heatmap.shape)}"
+            )
         if rgb.dim() == 5:
             rgb, heatmap = rgb.unsqueeze(1), heatmap.unsqueeze(1)
         n, v = rgb.shape[:2]
         x = (rgb.reshape(n * v, *rgb.shape[2:]).float().to(self.mean.device) - self.mean) / self.std
         h = heatmap.reshape(n * v, *heatmap.shape[2:]).float().to(self.mean.device)  # (N, V, ...) -> (N*V, ...)
+        return n, v, x, h
+
+    @staticmethod
+    def _field(batch: Any, name: str) -> Tensor:
+        value = batch.get(name) if hasattr(batch, "get") else None
+        if value is None:
+            raise ValueError(f"the batch has no {name!r} field (RGBPoseConv3D reads rgb, heatmap and label)")
+        return value
+
+    def forward_train(self, batch: Any) -> dict[str, Tensor]:
+        """``{"loss", "loss_rgb", "loss_pose", "top1_rgb", "top1_pose"}``: ``loss`` is
+        ``w_rgb * CE(rgb logits) + w_pose * CE(pose logits)`` (``loss_weights``); several clips per
+        sample have their logits averaged before the loss."""
+        n, v, x, h = self._inputs(self._field(batch, "rgb"), self._field(batch, "heatmap"))
+        labels = self._field(batch, "label").to(self.mean.device)
+        out: dict[str, Tensor] = {}
+        total = torch.zeros((), device=self.mean.device)
+        for (name, logits), weight in zip(self.forward(x, h).items(), self.loss_weights, strict=True):
+            if v > 1:
+                logits = logits.view(n, v, -1).mean(dim=1)  # (N*V, K) -> (N, K)
+            loss = self.loss(logits, labels)
+            total = total + weight * loss
+            out[f"loss_{name}"] = loss.detach()
+            out[f"top1_{name}"] = (logits.detach().argmax(dim=1) == labels).float().mean()
+        return {"loss": total, **out}
+
+    @torch.no_grad()
+    def forward_eval(self, batch: Any) -> dict[str, Tensor]:
+        """``{"scores": (N, K), "labels": (N,)}``: the ``fusion_weights``-weighted mean of the RGB and
+        pose scores of :meth:`predict` (each averaged over the clips with ``average_clips``)."""
+        scores = self.predict(self._field(batch, "rgb"), self._field(batch, "heatmap"))
+        w_rgb, w_pose = self.fusion_weights
+        out = {"scores": (w_rgb * scores["rgb"] + w_pose * scores["pose"]) / (w_rgb + w_pose)}
+        label = batch.get("label") if hasattr(batch, "get") else None
+        if label is not None:
+            out["labels"] = label
+        return out
+
+    @torch.no_grad()
+    def predict(self, rgb: Tensor, heatmap: Tensor) -> dict[str, Tensor]:
+        n, v, x, h = self._inputs(rgb, heatmap)
         out = self.forward(x, h)
         return {k: average_clips(s.view(n, v, -1), self.average_clips) for k, s in out.items()}
 
