@@ -84,6 +84,26 @@ def test_train_test_infer_eval(data: Path, capsys: pytest.CaptureFixture[str]) -
     assert ev["AR@100"] == pytest.approx(res["AR@100"], abs=1e-12)
 
 
+def test_infer_needs_a_checkpoint_or_random_weights(data: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    feat = str(data / "feats" / "v_4.csv")
+    assert main(["infer", feat, "--preset", TINY]) == 2  # no silent random initialisation
+    assert "--random-weights" in capsys.readouterr().err
+    with pytest.raises(SystemExit):  # argparse: the two are exclusive
+        main(["infer", feat, "--preset", TINY, "--checkpoint", "x.pth", "--random-weights"])
+    capsys.readouterr()
+    assert main(["infer", feat, "--preset", TINY, "--random-weights", "--duration", "20"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("warning: --random-weights") and "v_4:" in out
+    assert main(["infer", feat, "--preset", TINY, "--random-weights", "--json"]) == 0
+    captured = capsys.readouterr()
+    row = json.loads(captured.out)
+    assert row["video"] == "v_4" and row["random_weights"] is True and "warning" in captured.err
+    from vidcore.localization.inference import load_localizer
+
+    with pytest.raises(ValueError, match="random_weights=True"):
+        load_localizer(TINY, None)
+
+
 def test_convert_mmaction_layout(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     torch.manual_seed(0)
     sd = bmn_tiny_cli_test().state_dict()

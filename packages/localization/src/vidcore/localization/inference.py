@@ -20,11 +20,18 @@ from .registry import get_model
 __all__ = ["load_localizer", "propose"]
 
 
-def load_localizer(preset: str, checkpoint: str | PathLike[str] | None, *, device: str = "cpu") -> torch.nn.Module:
+def load_localizer(
+    preset: str, checkpoint: str | PathLike[str] | None, *, device: str = "cpu", random_weights: bool = False
+) -> torch.nn.Module:
     """The preset's BMN or TEM in eval mode, with ``checkpoint`` (vidcore or MMAction2) loaded
-    strictly; ``None`` keeps the random initialisation."""
+    strictly. ``checkpoint=None`` needs ``random_weights=True`` (the random initialisation, for
+    smoke tests and timing: an untrained model is an explicit choice, never a silent default)."""
     from .experiment import _read_weights
 
+    if checkpoint is None and not random_weights:
+        raise ValueError(f"load_localizer({preset!r}): give a checkpoint, or random_weights=True for an untrained model")
+    if checkpoint is not None and random_weights:
+        raise ValueError("give a checkpoint or random_weights=True, not both")
     model = get_model(preset)
     if checkpoint is not None:
         load_model_weights(model, _read_weights(checkpoint, preset, "auto"), strict=True)

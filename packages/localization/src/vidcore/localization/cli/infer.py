@@ -32,7 +32,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     p.add_argument("features", nargs="+", type=Path, metavar="FEATURES", help="feature files, one per video")
     p.add_argument("--preset", required=True, help="model preset (see `models`)")
-    p.add_argument("--checkpoint", help="vidcore or MMAction2 checkpoint (without: random weights, for a dry run)")
+    weights = p.add_mutually_exclusive_group()
+    weights.add_argument("--checkpoint", help="vidcore or MMAction2 checkpoint")
+    weights.add_argument(
+        "--random-weights", action="store_true", help="no checkpoint: an untrained model (smoke tests, timing)"
+    )
     p.add_argument("--duration", type=float, default=None, help="video length in seconds (default: fractions)")
     p.add_argument("--annotations", type=Path, help="ActivityNet JSON giving each video's duration by file stem")
     p.add_argument("--top-k", type=int, default=10, help="segments printed per video (all are written)")
@@ -46,8 +50,11 @@ def run(args: argparse.Namespace) -> int:
     from ..inference import load_localizer, propose
     from ..postprocess import write_results_json
 
+    if args.checkpoint is None and not args.random_weights:
+        print("error: give --checkpoint CKPT (or --random-weights for an untrained model)", file=sys.stderr)
+        return 2
     try:
-        model = load_localizer(args.preset, args.checkpoint, device=args.device)
+        model = load_localizer(args.preset, args.checkpoint, device=args.device, random_weights=args.random_weights)
         durations: dict[str, tuple[float, int | None]] = {}
         if args.annotations:
             from vidcore.data.annotations.activitynet import read_activitynet_json
@@ -62,10 +69,13 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     unit = "s" if args.duration is not None or durations else "(fraction)"
+    if args.random_weights:
+        warning = "warning: --random-weights: an untrained model, its segments and scores mean nothing"
+        print(warning, file=sys.stderr if args.json else sys.stdout)
     for vid, props in results.items():
         if args.json:
             print(json.dumps({"video": vid, "segments": [{"segment": [float(a), float(b)], "score": float(c)}
-                                                         for a, b, c in props]}))  # fmt: skip
+                                                         for a, b, c in props], "random_weights": args.random_weights}))  # fmt: skip
             continue
         print(f"{vid}: {len(props)} segments")
         for a, b, c in props[: args.top_k]:
