@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import torch
 
+from vidcore.data.synth_detection import SynthDetectionConfig, render_detection_set
 from vidcore.detection.cli import main
-from vidcore.detection.synth import SynthDetectionConfig, render_detection_set
 
 
 @pytest.fixture(scope="module")

@@ -31,7 +31,7 @@ AVA22 = Preset(
     classifier=CLASSIFIER,
     label_map="ava_action_list_v2.2_for_activitynet_2019.pbtxt",
 )
-#: The synthetic set of :mod:`vidcore.detection.synth` (4 actions, ids 1..4; 8 fps, 96x128 frames,
+#: The synthetic set of :mod:`vidcore.data.synth_detection` (4 actions, ids 1..4; 8 fps, 96x128 frames,
 #: keyframes every second from second 1, timestamps from 0).
 SYNTH = Preset(
     dataset="synth_detection",

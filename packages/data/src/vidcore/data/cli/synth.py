@@ -12,6 +12,7 @@ EXAMPLES = """examples:
   vidcore-data synth small/ --videos-per-class 6 --size 64 --workers 2
   vidcore-data synth big/ --videos-per-class 200 --seed 1  # another draw of the same classes
   vidcore-data synth skel/ --skeleton                    # COCO-17 skeleton pickle, 10 motions x 60
+  vidcore-data synth det/ --detection                    # AVA-format actors + actions, 24 + 8 clips
 
 output: OUT_DIR/videos/<class>/*.mp4, label_map.txt, train.txt, val.txt (MMAction2 video lists,
 paths relative to OUT_DIR), flip_label_map.json. Re-running resumes: finished videos are kept."""
@@ -52,6 +53,15 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "skeleton pickle with train/val splits (see vidcore.data.synth_skeleton), e.g. `synth skel/ --skeleton`",
     )
     p.add_argument("--samples-per-class", type=int, default=60, help="with --skeleton: sequences per motion")
+    p.add_argument(
+        "--detection",
+        action="store_true",
+        help="render the spatio-temporal detection set instead: 6 s clips with 1-3 actors doing 1-2 of 4 motion "
+        "actions in their own boxes, AVA-format ground truth, proposals and label map (see "
+        "vidcore.data.synth_detection), e.g. `synth det/ --detection`",
+    )
+    p.add_argument("--train-videos", type=int, default=24, help="with --detection: training clips")
+    p.add_argument("--val-videos", type=int, default=8, help="with --detection: held-out clips")
     return p
 
 
@@ -71,6 +81,8 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if args.skeleton:
         return _run_skeleton(args)
+    if args.detection:
+        return _run_detection(args)
     if args.audio:
         return _run_audio(args, cfg)
     out = render_dataset(args.out_dir, cfg, workers=args.workers, progress=not args.no_progress)
@@ -116,4 +128,21 @@ def _run_skeleton(args: argparse.Namespace) -> int:
     n_val = max(1, round(cfg.samples_per_class * cfg.val_fraction)) * len(cfg.motions)
     n = cfg.samples_per_class * len(cfg.motions)
     print(f"wrote {n} skeleton sequences to {path} ({n - n_val} train, {n_val} val, {len(cfg.motions)} motions)")
+    return 0
+
+
+def _run_detection(args: argparse.Namespace) -> int:
+    from vidcore.data.synth_detection import SynthDetectionConfig, render_detection_set
+
+    try:
+        cfg = SynthDetectionConfig(train_videos=args.train_videos, val_videos=args.val_videos, seed=args.seed)
+    except ValueError as e:
+        print(f"vidcore-data synth: {e}")
+        return 2
+    out = render_detection_set(args.out_dir, cfg)
+    rows = {split: (out / f"{split}.csv").read_text().splitlines() for split in ("train", "val")}
+    keys = {split: len({",".join(r.split(",")[:2]) for r in lines}) for split, lines in rows.items()}
+    print(f"wrote {cfg.train_videos + cfg.val_videos} detection clips to {out / 'videos'} ({cfg.train_videos} train, "
+          f"{cfg.val_videos} val; {keys['train']} + {keys['val']} keyframes, {len(rows['train'])} + "
+          f"{len(rows['val'])} ground-truth rows); AVA csv, proposals_*.pkl and label_map.pbtxt in {out}")
     return 0
