@@ -11,13 +11,14 @@ Steps (nothing is downloaded; minutes on 2 CPU cores):
    vidcore-recognition): ``vidcore-recognition train`` (the TSM-R18 synthetic demo recipe on the
    8 classes), then its per-video probabilities on the held-out split are written as a score file
    (``test --save-scores`` when that verb offers it, else from ``infer --json`` over all classes).
-   Skipped with ``--visual-scores FILE``, or when vidcore-recognition is not installed.
+   Skipped with ``--visual-scores FILE``; without vidcore-recognition installed the demo stops
+   here and says so.
 3. The audio model: ``tsn_r18_synth_av_demo`` trained from scratch; ``test --save-scores``.
-4. Late fusion (:func:`vidcore.core.scores.fuse` of log-probabilities: a product of the two
-   models' probabilities; the sum of probabilities, MMAction2's 1:1, is printed too): top-1 of
-   video alone (at most 50%: it cannot hear the sound), audio alone (at most 25% in expectation: it
-   cannot see the motion) and fused; ``fusion.json``; ``spectrogram.png`` (a held-out clip's
-   log-mel with the sound the audio model hears).
+4. Late fusion, ``vidcore-audio fuse`` (:func:`vidcore.core.scores.fuse` with ``combine="product"``:
+   a product of the two models' probabilities; the sum of probabilities, MMAction2's 1:1, is
+   printed too): top-1 of video alone (at most 50%: it cannot hear the sound), audio alone (at
+   most 25% in expectation: it cannot see the motion) and fused; ``fusion.json``;
+   ``spectrogram.png`` (a held-out clip's log-mel with the sound the audio model hears).
 """
 
 from __future__ import annotations
@@ -100,20 +101,6 @@ def visual_scores(data: Path, out: Path, *, epochs: int, threads: int) -> Path:
     return write_scores(target, scores, [int(r[1]) for r in records], [r[0] for r in records], class_names=names)
 
 
-def log_probabilities(path: Path) -> Any:
-    """A probability score file as log-probabilities (``kind="logit"``): summing them fuses the
-    modalities as a product of their probabilities, the combination for modalities that carry
-    different factors of the label (a video model trained on motion x sound classes cannot hear
-    the sound, so it splits the motion's probability between the sounds at random; a sum would
-    let that split outvote the audio, a product lets the audio's near-zero decide)."""
-    import numpy as np
-
-    from vidcore.core.scores import ScoreSet, read_scores
-
-    s = read_scores(path)
-    return ScoreSet(np.log(np.clip(s.scores, 1e-6, None)), s.labels, s.sample_ids, "logit", s.class_names, str(path))
-
-
 def plot_spectrogram(features: Any, title: str, path: Path, *, frame_seconds: float) -> Path | None:
     """Write a log-mel ``(T, F)`` image with ``title``; None (and a message) without matplotlib."""
     try:
@@ -149,6 +136,7 @@ def run_demo(
     import torch
 
     from vidcore.core.experiment import load_experiment
+    from vidcore.core.fuse_cli import format_report
     from vidcore.core.scores import fuse
     from vidcore.data.synth import SynthConfig
     from vidcore.data.synth_audio import render_av_dataset
@@ -187,12 +175,16 @@ def run_demo(
     test(exp, best, progress=False, save_scores=audio)
 
     _banner("4/4 late fusion of the two score files")
+    # the same as `vidcore-audio fuse VISUAL AUDIO [--product]` (vidcore.core.fuse_cli)
     summed = fuse([visual, audio], weights=[1.0, 1.0])  # MMAction2's report_accuracy: probabilities summed
-    result = fuse([log_probabilities(visual), log_probabilities(audio)])  # product of the probabilities
+    print(f"$ vidcore-audio fuse {visual} {audio}\n{format_report(summed)}")
+    # a product of the probabilities (log-probabilities summed): the video model cannot hear the
+    # sound and splits a motion's probability unevenly between the two sounds; in a sum that split
+    # can outvote the audio model, in a product the audio's near-zero for the wrong sound decides
+    result = fuse([visual, audio], weights=[1.0, 1.0], combine="product")
+    print(f"$ vidcore-audio fuse {visual} {audio} --product\n{format_report(result)}")
     video_r, audio_r = result.inputs
     fused = result.fused
-    print(f"fused as a product of probabilities (log-probabilities summed): top-1 {fused.top1:.1%}; "
-          f"as a sum of probabilities (MMAction2's 1:1): top-1 {summed.fused.top1:.1%}")
     summary: dict[str, Any] = {
         "top1_video": video_r.top1, "top1_audio": audio_r.top1, "top1_fused": fused.top1,
         "mean_class_accuracy": {"video": video_r.mean_class_accuracy, "audio": audio_r.mean_class_accuracy,
