@@ -44,6 +44,7 @@ from vidcore.data.annotations import LabelMap, read_label_map
 
 from .inference import CheckpointFormat, classifier_keys, read_weights
 from .pipelines import Pipeline, TrainCrop, resolve_preset, test_pipeline, train_pipeline, val_pipeline
+from .pretrain import MaskedPretrainConfig, strip_pretraining_keys
 from .recognizer import Recognizer
 from .registry import Preset, get_model, get_preset
 
@@ -165,12 +166,18 @@ class Experiment:
 
     ``work_dir`` receives checkpoints (``epoch_NNNN.pth``, ``best.pth``, ``latest``), ``log.jsonl``,
     the resolved ``config.json``/``config.txt`` and test results.
+
+    ``pretrain`` (a :class:`~vidcore.recognition.pretrain.MaskedPretrainConfig`) turns the run into
+    VideoMAE masked pre-training of the preset's ViT on the training list (labels unused), validated
+    by the reconstruction loss (``loss_rec``, lower is better: set ``trainer.best_mode="min"``); a
+    fine-tuning experiment then starts from its checkpoint with ``model.pretrained``.
     """
 
     model: ModelConfig
     data: DataConfig = field(default_factory=DataConfig)
     trainer: TrainerConfig = field(default_factory=TrainerConfig)
     work_dir: str = "work_dirs/experiment"
+    pretrain: MaskedPretrainConfig | None = None
 
 
 # ----------------------------------------------------------------------------------- model
@@ -248,6 +255,7 @@ def load_pretrained(
     backbone only. Anything else that does not fit raises ``CheckpointError`` listing the keys.
     """
     sd = read_weights(checkpoint, preset, format=format)
+    sd, _ = strip_pretraining_keys(sd)  # a masked pre-training checkpoint: its backbone only
     own = model.state_dict()
     head_keys = classifier_keys(preset, own)
     dropped: list[str] = []
@@ -381,9 +389,17 @@ class RecognitionTask(Task):
     experiment_type = Experiment
     configs_package = "vidcore.recognition.configs"
 
-    def build_model(self, exp: Experiment, *, pretrained: bool = True, verbose: bool = True) -> Recognizer:
+    def build_model(self, exp: Experiment, *, pretrained: bool = True, verbose: bool = True) -> torch.nn.Module:
         if not pretrained:
             exp = dataclasses.replace(exp, model=dataclasses.replace(exp.model, pretrained=None, reset_head=False))
+        if exp.pretrain is not None:
+            from .pretrain import build_pretrainer
+
+            if exp.trainer.best_metric in (None, "loss_rec") and exp.trainer.best_mode != "min":
+                raise ConfigError(
+                    "masked pre-training keeps the lowest validation loss_rec: set trainer.best_mode=min"
+                )
+            return build_pretrainer(build_model(exp, verbose=verbose), exp.pretrain)
         return build_model(exp, verbose=verbose)
 
     def build_dataset(self, exp: Experiment, split: Split) -> torch.utils.data.Dataset | None:
@@ -396,6 +412,10 @@ class RecognitionTask(Task):
     ) -> Any:
         from vidcore.core.metrics import AccuracyMetric, MeanAPMetric
 
+        if exp.pretrain is not None:
+            from .pretrain import ReconstructionLossMetric
+
+            return ReconstructionLossMetric()
         if exp.data.multi_label:
             return MeanAPMetric(detailed=detailed, keep_rows=keep_rows)
         k = model.num_classes  # type: ignore[attr-defined]
@@ -411,6 +431,8 @@ class RecognitionTask(Task):
         return collate_samples
 
     def best_metric(self, exp: Experiment) -> str:
+        if exp.pretrain is not None:
+            return "loss_rec"
         return "mean_average_precision" if exp.data.multi_label else "top1"
 
     def test_batch_size(self, exp: Experiment) -> int:
@@ -419,6 +441,8 @@ class RecognitionTask(Task):
     def checkpoint_metadata(self, exp: Experiment) -> dict[str, Any]:
         """``preset``, ``num_classes`` and, with a label map, ``labels`` (names by class id)."""
         meta: dict[str, Any] = {"preset": exp.model.preset, "num_classes": resolve_num_classes(exp)}
+        if exp.pretrain is not None:
+            meta["pretrain"] = "videomae"
         label_map = _label_map(exp)
         if label_map is not None:
             meta["labels"] = [label_map.get(i) for i in range(label_map.num_classes)]

@@ -8,6 +8,7 @@ is listed here, so a family cannot drop out of the registry unnoticed.
 
 from __future__ import annotations
 
+from . import pretrain  # noqa: F401  (the tiny ViT preset of the synthetic pre-training demo)
 from .models import (
     c3d,
     csn,

@@ -12,7 +12,8 @@ Submodule names follow MMAction2's ``VisionTransformer`` (``mmaction/models/back
 except ``patch_embed`` (a bare ``Conv3d``, MMAction2 ``patch_embed.projection``) and the MLP
 (``mlp.fc1``/``mlp.fc2``, MMAction2 ``mlp.layers.0.0``/``mlp.layers.1``):
 :func:`convert_mmaction_videomae` maps them. Parameter counts with 400 classes (MMAction2's, measured):
-ViT-S 22,033,936 (V2 distilled), ViT-B 86,534,800, ViT-L 304,270,736.
+ViT-S 22,033,936 (V2 distilled), ViT-B 86,534,800, ViT-L 304,270,736. Masked pre-training of
+this ViT: :mod:`vidcore.recognition.pretrain`.
 """
 
 from __future__ import annotations
@@ -35,12 +36,9 @@ from .heads3d import I3DHead
 from .resnet3d import convert_mmaction_recognizer
 
 __all__ = [
-    "VideoMAEPretrainer",
     "VideoViT",
     "convert_mmaction_videomae",
     "interpolate_pos_embed",
-    "patch_targets",
-    "tube_mask",
     "videomae_recognizer",
     "videomae_vit",
 ]
@@ -194,154 +192,6 @@ def videomae_vit(size: str, *, num_frames: int = 16, img_size: int = 224) -> Vid
         raise ValueError(f"unknown VideoMAE ViT size {size!r}; expected one of {sorted(dims)}")
     width, depth, heads = dims[size]
     return VideoViT(embed_dim=width, depth=depth, num_heads=heads, num_frames=num_frames, img_size=img_size)
-
-
-# -- masked pre-training ---------------------------------------------------------------------------
-
-
-def tube_mask(
-    batch: int, time_tokens: int, grid: tuple[int, int], ratio: float, *, generator: torch.Generator | None = None,
-    device: torch.device | str | None = None,
-) -> Tensor:
-    """VideoMAE's tube masking: per sample, ``int(ratio * h * w)`` spatial positions drawn without
-    replacement are masked in every one of the ``time_tokens`` temporal slices.
-
-    Returns a boolean ``(batch, time_tokens * h * w)`` mask (True = masked) in the token order of
-    :class:`VideoViT` (time, then row, then column); every row masks the same number of tokens.
-    """
-    h, w = grid
-    per_frame = h * w
-    num_masked = int(ratio * per_frame)
-    if not 0 < num_masked < per_frame:
-        raise ValueError(f"mask ratio {ratio} masks {num_masked} of {per_frame} positions; need at least one of each")
-    scores = torch.rand(batch, per_frame, generator=generator, device=device)
-    masked = scores.argsort(dim=1)[:, :num_masked]  # (N, M) random positions
-    spatial = torch.zeros(batch, per_frame, dtype=torch.bool, device=scores.device)
-    spatial.scatter_(1, masked, True)
-    return spatial.repeat(1, time_tokens)  # (N, h*w) -> (N, T' * h*w): the same positions in every slice
-
-
-def patch_targets(x: Tensor, tubelet: int, patch: int, *, normalize: bool = True, eps: float = 1e-6) -> Tensor:
-    """Reconstruction targets of a clip ``(N, C, T, H, W)``: ``(N, L, tubelet * patch * patch * C)``
-    in :class:`VideoViT`'s token order, each token's pixels laid out ``(dt, dy, dx, c)``.
-
-    With ``normalize`` (VideoMAE's normalized-pixel loss) every channel of every token is
-    standardised over the token's pixels (mean 0, unbiased std 1, ``eps`` added to the std). That is
-    unchanged by a per-channel affine map of the input with positive scale, so the model's
-    normalized input serves as well as raw pixels (up to ``eps``).
-    """
-    n, c, t, hh, ww = x.shape
-    gt, gh, gw = t // tubelet, hh // patch, ww // patch
-    # (N, C, T, H, W) -> (N, t', dt, h, dy, w, dx, C) -> (N, t', h, w, dt, dy, dx, C)
-    v = x.reshape(n, c, gt, tubelet, gh, patch, gw, patch).permute(0, 2, 4, 6, 3, 5, 7, 1)
-    v = v.reshape(n, gt * gh * gw, tubelet * patch * patch, c)  # (N, L, pixels, C)
-    if normalize:
-        v = (v - v.mean(dim=2, keepdim=True)) / (v.var(dim=2, unbiased=True, keepdim=True).sqrt() + eps)
-    return v.flatten(2)  # (N, L, pixels * C)
-
-
-class VideoMAEPretrainer(nn.Module):
-    """VideoMAE masked-autoencoder pre-training (the paper's recipe; MMAction2 ships none).
-
-    The encoder (a :class:`VideoViT`, whose weights later initialise fine-tuning) sees only the
-    visible tokens of a tube mask (``mask_ratio`` 0.9); a lightweight decoder (``decoder_depth``
-    pre-norm blocks of width ``decoder_dim``) gets the encoded visible tokens projected to its
-    width (``encoder_to_decoder``), a learned ``mask_token`` at every masked position, and a fixed
-    sinusoidal table; its ``head`` predicts the ``tubelet * patch * patch * 3`` pixels of each masked
-    token. The loss is the mean squared error against :func:`patch_targets` (normalized pixels)
-    on masked tokens only.
-
-    Input of :meth:`forward_train`: ``{"video": uint8 (N, T, C, H, W)}`` (labels are ignored);
-    normalization with ``mean``/``std`` (0-255 units) happens on the model's device.
-    """
-
-    mean: Tensor
-    std: Tensor
-    decoder_pos_embed: Tensor
-
-    def __init__(
-        self,
-        encoder: VideoViT,
-        *,
-        decoder_dim: int = 384,
-        decoder_depth: int = 4,
-        decoder_heads: int = 6,
-        mask_ratio: float = 0.9,
-        norm_pix_loss: bool = True,
-        mean: tuple[float, ...] = (123.675, 116.28, 103.53),
-        std: tuple[float, ...] = (58.395, 57.12, 57.375),
-    ) -> None:
-        super().__init__()
-        if isinstance(encoder.pos_embed, nn.Parameter):
-            raise ValueError("pre-training uses the fixed sinusoidal table: build the encoder without learnable_pos_embed")
-        self.encoder = encoder
-        self.mask_ratio = mask_ratio
-        self.norm_pix_loss = norm_pix_loss
-        dim = encoder.embed_dim
-        self.encoder_norm = nn.LayerNorm(dim, eps=1e-6)
-        self.encoder_to_decoder = nn.Linear(dim, decoder_dim, bias=False)
-        self.mask_token = nn.Parameter(torch.zeros(1, 1, decoder_dim))
-        trunc_normal_(self.mask_token, std=0.02)
-        self.register_buffer(
-            "decoder_pos_embed", sinusoid_position_table(encoder.pos_embed.shape[1], decoder_dim), persistent=False
-        )
-        norm = partial(nn.LayerNorm, eps=1e-6)
-        self.decoder_blocks = nn.ModuleList(
-            TransformerBlock(decoder_dim, decoder_heads, qkv_bias="qv", norm_layer=norm) for _ in range(decoder_depth)
-        )
-        self.decoder_norm = norm(decoder_dim)
-        channels = encoder.patch_embed.in_channels
-        self.head = nn.Linear(decoder_dim, encoder.tubelet_size * encoder.patch_size**2 * channels)
-        for module in (self.encoder_to_decoder, self.decoder_blocks, self.decoder_norm, self.head):
-            module.apply(_init_vit)
-        self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32), persistent=False)
-        self.register_buffer("std", torch.tensor(std, dtype=torch.float32), persistent=False)
-
-    def preprocess(self, video: Tensor) -> Tensor:
-        """``uint8 (N, T, C, H, W)`` -> normalized float ``(N, C, T, H, W)``."""
-        x = video.to(self.mean.device).to(self.mean.dtype)
-        x = (x - self.mean.view(-1, 1, 1)) / self.std.view(-1, 1, 1)
-        return x.permute(0, 2, 1, 3, 4).contiguous()  # (N, T, C, H, W) -> (N, C, T, H, W)
-
-    def forward(self, x: Tensor, mask: Tensor) -> Tensor:
-        """Predicted pixels of the masked tokens ``(N, L_masked, tubelet*p*p*C)`` for a normalized clip
-        ``x`` ``(N, C, T, H, W)`` and a boolean ``mask`` ``(N, L)`` with the same count per row."""
-        tokens, _ = self.encoder.patchify(x)  # (N, L, C) with position embeddings
-        n, length, c = tokens.shape
-        if mask.shape != (n, length):
-            raise ValueError(f"mask {tuple(mask.shape)} does not match the {length} tokens of each clip")
-        visible = tokens[~mask].reshape(n, -1, c)  # (N, L_vis, C)
-        for block in self.encoder.blocks:
-            visible = block(visible)
-        visible = self.encoder_to_decoder(self.encoder_norm(visible))  # (N, L_vis, D)
-        d = visible.shape[-1]
-        pos = self.decoder_pos_embed.to(visible.dtype).expand(n, -1, -1)
-        pos_vis, pos_mask = pos[~mask].reshape(n, -1, d), pos[mask].reshape(n, -1, d)
-        y = torch.cat((visible + pos_vis, self.mask_token + pos_mask), dim=1)  # visible first, then masked
-        for block in self.decoder_blocks:
-            y = block(y)
-        num_masked = pos_mask.shape[1]
-        return self.head(self.decoder_norm(y[:, -num_masked:]))
-
-    def loss(self, x: Tensor, mask: Tensor) -> Tensor:
-        """Mean squared error of :meth:`forward` against the (normalized) pixels of the masked tokens."""
-        pred = self.forward(x, mask)
-        target = patch_targets(x, self.encoder.tubelet_size, self.encoder.patch_size, normalize=self.norm_pix_loss)
-        target = target[mask].reshape(pred.shape)
-        return F.mse_loss(pred, target)
-
-    def forward_train(self, batch: Mapping[str, Tensor]) -> dict[str, Tensor]:
-        """``{"loss"}`` for a batch ``{"video": uint8 (N, T, C, H, W), ...}`` under a fresh tube mask."""
-        x = self.preprocess(batch["video"])
-        grid = (x.shape[3] // self.encoder.patch_size, x.shape[4] // self.encoder.patch_size)
-        mask = tube_mask(x.shape[0], x.shape[2] // self.encoder.tubelet_size, grid, self.mask_ratio, device=x.device)
-        loss = self.loss(x, mask)
-        return {"loss": loss, "loss_rec": loss.detach()}
-
-    def encoder_state_dict(self) -> dict[str, Tensor]:
-        """The encoder's weights under :class:`VideoViT` names, to initialise fine-tuning
-        (``fc_norm`` is not pre-trained and stays freshly initialised)."""
-        return {k: v for k, v in self.encoder.state_dict().items() if not k.startswith("fc_norm.")}
 
 
 # -- conversion ------------------------------------------------------------------------------------
