@@ -16,6 +16,7 @@ VERBS: dict[str, str] = {
     "test": "test",
     "infer": "infer",
     "fuse": "fuse",
+    "export": "export",
 }
 
 EPILOG = """examples:
@@ -25,6 +26,7 @@ EPILOG = """examples:
   vidcore-skeleton test runs/joint --out runs/joint/test
   vidcore-skeleton fuse runs/joint/test/scores.npz runs/bone/test/scores.npz --weights 1 1
   vidcore-skeleton infer skeleton.pkl --preset stgcn_joint_synth_coco_2d --checkpoint best.pth --topk 3
+  vidcore-skeleton export best.pth --preset stgcn_joint_synth_coco_2d --out stgcn.pt
 
 run `vidcore-skeleton VERB --help` for each verb's options."""
 
@@ -33,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     return build_verb_parser(
         "vidcore-skeleton",
         "Skeleton-based action recognition: list presets, import MMAction2 checkpoints, train, test, "
-        "infer on pose pickles, fuse the scores of several streams.",
+        "infer on pose pickles, fuse the scores of several streams, export to TorchScript.",
         EPILOG,
         __name__,
         VERBS.values(),
