@@ -1,24 +1,43 @@
-"""The built-in localization demo: render the synthetic untrimmed set, train the demo BMN on its
-motion features, evaluate on the held-out videos and draw ground truth against predictions.
+"""The built-in localization demo: render vidcore-data's synthetic untrimmed videos, extract their
+snippet features with a recognition backbone, train a narrow BMN on them, evaluate on the held-out
+videos and draw ground truth against predictions.
 
     python -m vidcore.localization.demo --out demo_loc_out        # or: vidcore-localization demo
 
-Everything is generated here (nothing downloaded); on 2 CPU cores it takes a few minutes. Writes
-``OUT/data/`` (features, ``annotations.json``), ``OUT/work_dir/`` (checkpoints, ``log.jsonl``,
-``config.json``, ``test/test_results.json``, ``results.json``) and ``OUT/timeline.png``, and
-prints AR@1/5/10/100, the AUC and the wall time.
+The default path is the README's commands, run in turn:
+
+    vidcore-data synth OUT/data --untrimmed --videos 100           # H.264 videos + annotations.json
+    vidcore-recognition extract-features OUT/data/videos/*.mp4 --preset tsm_r18_1x1x8_kinetics400 \\
+        --random-weights --short-side 48 --crop-size 48 --stride 8 --format npy --out OUT/data/features
+    vidcore-localization train/test (preset bmn_synthetic_tsm_r18_demo, in this process)
+
+The backbone is TSM-R18 with its random initialisation, at the videos' 48 pixels: a fixed random
+convolutional feature (512-d per 8-frame snippet), the same for every video; nothing is downloaded
+and no backbone is trained (training one briefly on the trimmed set cost more than the demo's
+time budget on 2 CPU cores). vidcore-recognition runs as a separate process (``python -m
+vidcore.recognition``): this package never imports it. ``--features motion`` takes the older
+path without vidcore-recognition: fixed motion descriptors computed from the frames in memory
+(:mod:`vidcore.localization.synth`, preset ``bmn_synthetic_demo``).
+
+Writes ``OUT/data/`` (videos, features, ``annotations.json``), ``OUT/work_dir/`` (checkpoints,
+``log.jsonl``, ``config.json``, ``test/test_results.json``, ``results.json``),
+``OUT/timeline.png`` and ``OUT/demo_summary.json``, and prints AR@1/5/10/100, the AUC, the wall
+time and the CPU time (this process and its children).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import resource
+import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-__all__ = ["main", "plot_timeline", "run_demo"]
+__all__ = ["extract_with_recognition", "main", "plot_timeline", "run_demo"]
 
 
 def plot_timeline(gt: dict[str, Any], results: dict[str, Any], path: Path, *, videos: int = 6, top: int = 5) -> bool:
@@ -51,37 +70,94 @@ def plot_timeline(gt: dict[str, Any], results: dict[str, Any], path: Path, *, vi
     return True
 
 
-def run_demo(
-    out: str | Path = "demo_loc_out", *, num_videos: int = 100, epochs: int = 30, workers: int = 2, threads: int = 1
-) -> dict[str, Any]:
-    """Render, train, test, plot; returns the test metrics plus ``wall_s``.
+def _cpu_seconds() -> float:
+    """User + system CPU seconds of this process and its finished children."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
+
+#: The demo's feature paths: preset of BMN, backbone arguments of ``extract-features``.
+BACKBONE_ARGS = ["--preset", "tsm_r18_1x1x8_kinetics400", "--random-weights", "--short-side", "48", "--crop-size", "48"]
+FEATURE_STRIDE = 8
+
+
+def extract_with_recognition(videos: list[Path], out: Path, *, batch_size: int = 32) -> None:
+    """Run ``vidcore-recognition extract-features`` (as ``python -m vidcore.recognition``, a
+    separate process) on ``videos``, writing ``out/<stem>.npy``. Raises ``RuntimeError`` when
+    vidcore-recognition is not installed or the command fails."""
+    import importlib.util
+
+    if importlib.util.find_spec("vidcore.recognition") is None:
+        raise RuntimeError(
+            "the demo extracts features with vidcore-recognition: pip install vidcore-recognition "
+            "(or run `vidcore-localization demo --features motion`, which needs no backbone)"
+        )
+    cmd = [sys.executable, "-m", "vidcore.recognition", "extract-features", *map(str, videos), *BACKBONE_ARGS,
+           "--stride", str(FEATURE_STRIDE), "--format", "npy", "--out", str(out), "--device", "cpu",
+           "--batch-size", str(batch_size)]  # fmt: skip
+    shown = " ".join(cmd[3:6]) + f" ... ({len(videos)} videos) " + " ".join(cmd[5 + len(videos) :])
+    print(f"$ vidcore-recognition {shown}", flush=True)
+    done = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"extract-features failed (exit {done.returncode}):\n{done.stdout[-2000:]}")
+
+
+def run_demo(
+    out: str | Path = "demo_loc_out",
+    *,
+    num_videos: int = 100,
+    epochs: int = 30,
+    workers: int = 2,
+    threads: int = 1,
+    features: str = "tsm_r18",
+) -> dict[str, Any]:
+    """Render, extract features, train, test, plot; returns the test metrics plus ``wall_s``,
+    ``cpu_s`` and the time of each stage.
+
+    ``features``: ``"tsm_r18"`` (videos written, features by ``vidcore-recognition
+    extract-features``) or ``"motion"`` (fixed motion descriptors, no video files, no backbone).
     ``threads``: torch intra-op threads for training (1 by default: the demo network is small, and
     on a shared 2-core machine one thread was 6x faster per step than two).
     """
     import torch
 
     from vidcore.core.trainer import OptimConfig, ScheduleConfig, TrainerConfig
+    from vidcore.data.synth_untrimmed import UntrimmedConfig, render_untrimmed_dataset
 
     from .experiment import DataConfig, Experiment, ModelConfig, test, train
     from .inference import load_localizer, propose
     from .postprocess import write_results_json
-    from .synth import UntrimmedConfig, render_untrimmed_dataset
+    from .synth import render_motion_feature_dataset
 
-    t0 = time.perf_counter()
+    if features not in ("tsm_r18", "motion"):
+        raise ValueError(f"features must be 'tsm_r18' or 'motion', got {features!r}")
+    t0, c0 = time.perf_counter(), _cpu_seconds()
     out = Path(out)
     data = out / "data"
     ann = data / "annotations.json"
+    feats = data / "features"
     cfg = UntrimmedConfig(num_videos=num_videos)
-    if not ann.is_file() or len(json.loads(ann.read_text())) != num_videos:
-        print(f"rendering {num_videos} untrimmed videos to {data} ...", flush=True)
-        render_untrimmed_dataset(data, cfg, workers=workers)
+    if features == "motion":
+        preset = "bmn_synthetic_demo"
+        if not ann.is_file() or len(list(feats.glob("*.npy"))) != num_videos:
+            print(f"rendering {num_videos} untrimmed videos to motion features in {data} ...", flush=True)
+            render_motion_feature_dataset(data, cfg, workers=workers)
+        t_render = time.perf_counter() - t0
+    else:
+        preset = "bmn_synthetic_tsm_r18_demo"
+        print(f"$ vidcore-data synth {data} --untrimmed --videos {num_videos}", flush=True)
+        render_untrimmed_dataset(data, cfg, workers=workers, progress=False)  # resumes: finished videos kept
+        t_render = time.perf_counter() - t0
+        names = list(json.loads(ann.read_text()))
+        todo = [data / "videos" / f"{v}.mp4" for v in names if not (feats / f"{v}.npy").is_file()]
+        if todo:
+            extract_with_recognition(todo, feats)
     t_data = time.perf_counter() - t0
     torch.set_num_threads(threads)
     work = out / "work_dir"
     exp = Experiment(
-        model=ModelConfig("bmn_synthetic_demo"),
-        data=DataConfig(annotations=str(ann), feature_root=str(data / "features"), feature_ext=".npy"),
+        model=ModelConfig(preset),
+        data=DataConfig(annotations=str(ann), feature_root=str(feats), feature_ext=".npy"),
         trainer=TrainerConfig(
             max_epochs=epochs, batch_size=8, val_batch_size=16, num_workers=0, device="cpu", progress_bar=False,
             optim=OptimConfig(name="adamw", lr=2e-3, weight_decay=1e-4, clip_grad_norm=40.0),
@@ -94,20 +170,22 @@ def run_demo(
     result = test(exp, work / "best.pth", device="cpu", progress=False, out_dir=work / "test")
     gt = json.loads(ann.read_text())
     val = {v: info for v, info in gt.items() if info["subset"] == "validation"}
-    model = load_localizer("bmn_synthetic_demo", work / "best.pth")
-    preds = {v: propose(model, data / "features" / f"{v}.npy", duration=info["duration_second"],
+    model = load_localizer(preset, work / "best.pth")
+    preds = {v: propose(model, feats / f"{v}.npy", duration=info["duration_second"],
                         duration_frame=info["duration_frame"]) for v, info in val.items()}  # fmt: skip
     write_results_json(preds, work / "results.json")
     results = json.loads((work / "results.json").read_text())["results"]
     plotted = plot_timeline(val, results, out / "timeline.png")
-    wall = time.perf_counter() - t0
+    wall, cpu = time.perf_counter() - t0, _cpu_seconds() - c0
     summary = {k: result[k] for k in ("AR@1", "AR@5", "AR@10", "AR@100", "AUC") if k in result}
-    summary.update(wall_s=wall, data_s=t_data, held_out_videos=len(val), epochs=epochs)
+    summary.update(wall_s=wall, cpu_s=cpu, render_s=t_render, data_s=t_data, held_out_videos=len(val), epochs=epochs,
+                   features=features, preset=preset, load_average=os.getloadavg()[0])  # fmt: skip
     (out / "demo_summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     for k in ("AR@1", "AR@5", "AR@10", "AR@100"):
         print(f"{k:>7}: {100 * summary[k]:6.2f} %")
     print(f"{'AUC':>7}: {summary['AUC']:6.2f}   ({len(val)} held-out videos)")
-    print(f"wall time {wall:.0f} s (data {t_data:.0f} s)" + (f"; timeline: {out / 'timeline.png'}" if plotted else ""))
+    print(f"wall time {wall:.0f} s (rendering {t_render:.0f} s, features {t_data - t_render:.0f} s), CPU time {cpu:.0f} s"
+          + (f"; timeline: {out / 'timeline.png'}" if plotted else ""))  # fmt: skip
     return summary
 
 
@@ -119,8 +197,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--workers", type=int, default=2, help="processes rendering the videos")
     p.add_argument("--threads", type=int, default=1, help="torch threads for training")
+    p.add_argument("--features", choices=("tsm_r18", "motion"), default="tsm_r18",
+                   help="tsm_r18: videos + vidcore-recognition extract-features (default); motion: fixed descriptors")
     a = p.parse_args(argv)
-    run_demo(a.out, num_videos=a.videos, epochs=a.epochs, workers=a.workers, threads=a.threads)
+    run_demo(a.out, num_videos=a.videos, epochs=a.epochs, workers=a.workers, threads=a.threads, features=a.features)
     return 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 
 from vidcore.data.synth import CLASSES, SynthConfig, render_dataset
@@ -13,6 +14,7 @@ EXAMPLES = """examples:
   vidcore-data synth big/ --videos-per-class 200 --seed 1  # another draw of the same classes
   vidcore-data synth skel/ --skeleton                    # COCO-17 skeleton pickle, 10 motions x 60
   vidcore-data synth det/ --detection                    # AVA-format actors + actions, 24 + 8 clips
+  vidcore-data synth loc/ --untrimmed --videos 100       # 20-40 s videos, ActivityNet JSON ground truth
 
 output: OUT_DIR/videos/<class>/*.mp4, label_map.txt, train.txt, val.txt (MMAction2 video lists,
 paths relative to OUT_DIR), flip_label_map.json. Re-running resumes: finished videos are kept."""
@@ -62,6 +64,14 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     )
     p.add_argument("--train-videos", type=int, default=24, help="with --detection: training clips")
     p.add_argument("--val-videos", type=int, default=8, help="with --detection: held-out clips")
+    p.add_argument(
+        "--untrimmed",
+        action="store_true",
+        help="render the untrimmed set instead: 20-40 s videos (48 px) with 1-4 motion segments among background, "
+        "ground truth in OUT_DIR/annotations.json (ActivityNet layout; see vidcore.data.synth_untrimmed), "
+        "e.g. `synth loc/ --untrimmed --videos 100`",
+    )
+    p.add_argument("--videos", type=int, default=100, help="with --untrimmed: videos (the last quarter: validation)")
     return p
 
 
@@ -83,6 +93,8 @@ def run(args: argparse.Namespace) -> int:
         return _run_skeleton(args)
     if args.detection:
         return _run_detection(args)
+    if args.untrimmed:
+        return _run_untrimmed(args)
     if args.audio:
         return _run_audio(args, cfg)
     out = render_dataset(args.out_dir, cfg, workers=args.workers, progress=not args.no_progress)
@@ -128,6 +140,24 @@ def _run_skeleton(args: argparse.Namespace) -> int:
     n_val = max(1, round(cfg.samples_per_class * cfg.val_fraction)) * len(cfg.motions)
     n = cfg.samples_per_class * len(cfg.motions)
     print(f"wrote {n} skeleton sequences to {path} ({n - n_val} train, {n_val} val, {len(cfg.motions)} motions)")
+    return 0
+
+
+def _run_untrimmed(args: argparse.Namespace) -> int:
+    from vidcore.data.synth_untrimmed import UntrimmedConfig, render_untrimmed_dataset
+
+    kw = {"size": args.size} if args.size != SynthConfig().size else {}  # default: the untrimmed set's 48 px
+    try:
+        cfg = UntrimmedConfig(num_videos=args.videos, val_fraction=args.val_fraction, fps=args.fps, seed=args.seed, **kw)
+    except ValueError as e:
+        print(f"vidcore-data synth: {e}")
+        return 2
+    path = render_untrimmed_dataset(args.out_dir, cfg, workers=args.workers, progress=not args.no_progress)
+    info = json.loads(path.read_text())
+    n_val = sum(v["subset"] == "validation" for v in info.values())
+    n_seg = sum(len(v["annotations"]) for v in info.values())
+    print(f"wrote {len(info)} untrimmed videos ({n_seg} action segments) to {path.parent / 'videos'} "
+          f"({len(info) - n_val} training, {n_val} validation); ground truth: {path}")
     return 0
 
 

@@ -327,8 +327,8 @@ def bmn_2048x100_9e_activitynet_slowonly_k700_feature() -> BMN:
         temporal_scale=50,
         feat_dim=144,
         feature_extraction_interval=4,
-        notes="The built-in demo (vidcore.localization.demo): motion features of vidcore.localization.synth, "
-        "snippets of 4 frames; a narrow BMN that trains in minutes on 2 CPU cores.",
+        notes="The built-in demo's no-backbone path (vidcore-localization demo --features motion): motion "
+        "features of vidcore.localization.synth, snippets of 4 frames; a narrow BMN that trains in minutes on 2 CPU cores.",
     )
 )
 def bmn_synthetic_demo() -> BMN:
@@ -337,4 +337,24 @@ def bmn_synthetic_demo() -> BMN:
     return BMN(
         temporal_scale=50, feat_dim=144, num_samples=16, num_samples_per_bin=3, hidden_dim_1d=64, hidden_dim_2d=32,
         hidden_dim_3d=128, feature_extraction_interval=4,
+    )  # fmt: skip
+
+
+@register_preset(
+    replace(
+        ACTIVITYNET_TSN,
+        dataset="synthetic_untrimmed",
+        temporal_scale=50,
+        feat_dim=512,
+        feature_extraction_interval=8,
+        notes="The built-in demo (vidcore-localization demo): 512-d TSM-R18 features from "
+        "`vidcore-recognition extract-features --stride 8` of vidcore-data's untrimmed videos; a narrow BMN.",
+    )
+)
+def bmn_synthetic_tsm_r18_demo() -> BMN:
+    """BMN for the demo on 512-d TSM-R18 snippet features (one every 8 frames) at 50 positions,
+    16 samples per proposal, widths 64/32/128."""
+    return BMN(
+        temporal_scale=50, feat_dim=512, num_samples=16, num_samples_per_bin=3, hidden_dim_1d=64, hidden_dim_2d=32,
+        hidden_dim_3d=128, feature_extraction_interval=8,
     )  # fmt: skip
