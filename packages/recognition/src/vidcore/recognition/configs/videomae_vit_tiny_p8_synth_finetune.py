@@ -23,7 +23,6 @@ config = Experiment(
         root="demo_out/data",
         train_list="demo_out/data/train.txt",
         val_list="demo_out/data/val.txt",
-        label_map="demo_out/data/label_map.txt",
         flip=True,
         flip_label_map="demo_out/data/flip_label_map.json",
         test_batch_size=16,
