@@ -140,3 +140,23 @@ def test_pool_features_layouts_by_hand() -> None:
     torch.testing.assert_close(both, torch.cat([expected, expected[:, :1] * 2], dim=1), rtol=0, atol=0)
     with pytest.raises(ValueError, match=r"cannot pool backbone features of shape \(2, 3, 4\)"):
         pool_features(torch.zeros(2, 3, 4), "NCHW")
+
+
+def test_short_side_and_crop_size_options(videos: list[Path], tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    from vidcore.recognition.pipelines import resolve_preset
+
+    argv = ["extract-features", str(videos[0]), "--preset", tiny.register(), "--random-weights", "--device", "cpu",
+            "--stride", "8", "--snippet-len", "4", "--format", "npy"]  # fmt: skip
+    torch.manual_seed(0)
+    assert main([*argv, "--out", str(tmp_path / "small"), "--short-side", "16", "--crop-size", "16"]) == 0
+    got = np.load(tmp_path / "small" / "v_0.npy")
+    torch.manual_seed(0)
+    net, preset = load_recognizer(tiny.register(), None, random_weights=True)
+    small = resolve_preset(preset, short_side=16, crop_size=16, test_crop_size=16)
+    expected = extract_video_features(net, small, videos[0], SnippetConfig(snippet_len=4, stride=8))
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-5)  # the frames were resized to 16 px
+    full = extract_video_features(net, preset, videos[0], SnippetConfig(snippet_len=4, stride=8))
+    assert np.abs(full - got).max() > 1e-3
+    capsys.readouterr()
+    assert main([*argv, "--out", str(tmp_path / "bad"), "--short-side", "16", "--crop-size", "24"]) == 2
+    assert "--crop-size 24 is larger than the short side 16" in capsys.readouterr().err

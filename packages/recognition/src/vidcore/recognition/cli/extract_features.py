@@ -15,6 +15,9 @@ EPILOG = """examples:
       --checkpoint slowonly.pth --out feats/ --stride 16 --batch-size 16 --format npy
   vidcore-recognition extract-features long.mp4 --preset tsm_r50_1x1x8_kinetics400 --random-weights \\
       --out smoke_feats/ --device cpu
+  vidcore-recognition extract-features loc/videos/*.mp4 --run work_dir/ --out feats/ --stride 4 --format npy
+  vidcore-recognition extract-features loc/videos/*.mp4 --preset tsm_r18_1x1x8_kinetics400 --random-weights \\
+      --short-side 48 --crop-size 48 --stride 8 --out feats/   # 48-pixel synthetic videos
   vidcore-localization infer feats/v_abc.csv --preset bmn_400x100_9e_activitynet_feature --checkpoint bmn.pth
 
 Each video gives one file DIR/<video stem>.csv (a header line f0,f1,... then one row per snippet,
@@ -36,9 +39,13 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("videos", nargs="+", metavar="VIDEO", help="video files")
-    p.add_argument("--preset", required=True, help="model preset name (see `vidcore-recognition models`)")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--preset", help="model preset name (see `vidcore-recognition models`)")
+    src.add_argument(
+        "--run", metavar="RUN_DIR", help="a training run's folder: its preset with the run's frame sizes, its best.pth"
+    )
     weights = p.add_mutually_exclusive_group()
-    weights.add_argument("--checkpoint", help="weights (vidcore or MMAction2 checkpoint)")
+    weights.add_argument("--checkpoint", help="weights (vidcore or MMAction2 checkpoint; default with --run: best.pth)")
     weights.add_argument(
         "--random-weights", action="store_true", help="no checkpoint: an untrained backbone (smoke tests, timing)"
     )
@@ -49,6 +56,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument(
         "--frame-interval", type=int, help="frames between sampled frames of a snippet (default: the preset's)"
     )
+    p.add_argument("--short-side", type=int, help="resize frames to this short side (default: the preset's or run's)")
+    p.add_argument("--crop-size", type=int, help="centre crop side (default: the preset's or run's test crop)")
     p.add_argument("--batch-size", type=int, default=8, help="snippets per forward pass (default 8)")
     p.add_argument("--overwrite", action="store_true", help="recompute videos whose feature file exists")
     p.add_argument("--num-classes", type=int, help="classifier size (default: read from the checkpoint)")
@@ -67,22 +76,49 @@ def run(args: argparse.Namespace) -> int:
     from .infer import _device
 
     for flag, value in (("--stride", args.stride), ("--snippet-len", args.snippet_len),
+                        ("--short-side", args.short_side), ("--crop-size", args.crop_size),
                         ("--frame-interval", args.frame_interval), ("--batch-size", args.batch_size)):  # fmt: skip
         if value is not None and value < 1:
             print(f"error: {flag} must be >= 1, got {value}", file=sys.stderr)
             return 2
-    if args.checkpoint is None and not args.random_weights:
+    preset_arg: Any = args.preset
+    checkpoint, num_classes = args.checkpoint, args.num_classes
+    if args.run:
+        from vidcore.core.experiment import run_checkpoint
+        from vidcore.recognition.experiment import resolve_num_classes, resolved_preset
+
+        from .train import load_experiment
+
+        try:
+            exp = load_experiment(args.run, [])
+            preset_arg = resolved_preset(exp)  # the run's short side and test crop, not the preset's 224 px
+            num_classes = num_classes if num_classes is not None else resolve_num_classes(exp)
+            if checkpoint is None and not args.random_weights:
+                checkpoint = str(run_checkpoint(args.run))
+        except user_errors() as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+    if checkpoint is None and not args.random_weights:
         print("error: give --checkpoint CKPT (or --random-weights for an untrained backbone)", file=sys.stderr)
         return 2
     try:
         with warnings_as_lines():
             model, preset = load_recognizer(
-                args.preset, args.checkpoint, args.num_classes, device=_device(args.device),
+                preset_arg, checkpoint, num_classes, device=_device(args.device),
                 random_weights=args.random_weights,
             )  # fmt: skip
     except user_errors() as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if args.short_side is not None or args.crop_size is not None:
+        from vidcore.recognition.pipelines import resolve_preset
+
+        short = args.short_side or preset.short_side
+        crop = args.crop_size or min(short, preset.test_crop_size)
+        if crop > short:
+            print(f"error: --crop-size {crop} is larger than the short side {short}", file=sys.stderr)
+            return 2
+        preset = resolve_preset(preset, short_side=short, crop_size=min(crop, preset.crop_size), test_crop_size=crop)
     if args.random_weights:
         print("warning: --random-weights: an untrained backbone, its features mean nothing", file=sys.stderr)
     snippet: SnippetConfig = default_snippet(preset, args.stride)
