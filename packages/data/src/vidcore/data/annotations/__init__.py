@@ -61,6 +61,7 @@ from vidcore.data.annotations.skeleton import (
     read_skeleton_pickle,
     write_skeleton_pickle,
 )
+from vidcore.data.annotations.thumos14 import Thumos14Segment, read_thumos14_annotations, read_thumos14_file
 
 __all__ = [
     "AVABoxRecord",
@@ -76,6 +77,7 @@ __all__ = [
     "RawframeRecord",
     "Segment",
     "SkeletonAnnotations",
+    "Thumos14Segment",
     "VideoRecord",
     "group_keyframes",
     "img_key",
@@ -94,6 +96,8 @@ __all__ = [
     "read_rawvideo_list",
     "read_skeleton_pickle",
     "read_sthv2_json",
+    "read_thumos14_annotations",
+    "read_thumos14_file",
     "read_ucf101_split",
     "read_video_list",
     "safe_load_pickle",

@@ -350,42 +350,18 @@ def read_gym_elements(
     return out
 
 
-_THUMOS_FILE = re.compile(r"^(.+)_(val|test)\.txt$")
-
-
 def read_thumos14_folder(folder: PathArg, *, ext: str = ".mp4") -> tuple[list[VideoRecord], list[str]]:
     """Every ``<Class>_{val,test}.txt`` of a THUMOS14 temporal annotation folder (``Ambiguous``
     skipped): one multi-label record per video, ``{video}{ext}``, videos in sorted order; returns the
     records and the sorted class names. A line that is not ``video start end`` (seconds, start <=
-    end) is an error naming the file and line."""
-    from vidcore.data.annotations._common import parse_float
+    end) is an error naming the file and line (the parser of :mod:`vidcore.data.annotations.thumos14`)."""
+    from vidcore.data.annotations.thumos14 import read_thumos14_segments
 
-    d = Path(folder)
-    if not d.is_dir():
-        raise AnnotationError(d, None, "expected a folder of <Class>_val.txt / <Class>_test.txt files")
-    files = {}
-    for f in sorted(d.iterdir()):
-        m = _THUMOS_FILE.match(f.name)
-        if m and m.group(1) != "Ambiguous":
-            files[m.group(1)] = f
-    if not files:
-        raise AnnotationError(d, None, "no <Class>_val.txt / <Class>_test.txt files")
-    classes = sorted(files)
+    segments, classes, _ = read_thumos14_segments(folder)
+    ids = {c: i for i, c in enumerate(classes)}
     videos: dict[str, set[int]] = {}
-    for label, cls in enumerate(classes):
-        path = files[cls]
-        errors = LineErrors(path)
-        for number, text in iter_lines(path):
-            with errors.on_line():
-                parts = text.split()
-                if len(parts) != 3:
-                    raise AnnotationError(path, number, f"expected 'video start end', got {text!r}")
-                start = parse_float(parts[1], path, number, "start (seconds)")
-                end = parse_float(parts[2], path, number, "end (seconds)")
-                if not 0 <= start <= end:
-                    raise AnnotationError(path, number, f"expected 0 <= start <= end, got {start} {end}")
-                videos.setdefault(parts[0], set()).add(label)
-        errors.raise_if_any()
+    for s in segments:
+        videos.setdefault(s.video, set()).add(ids[s.label])
     records = [VideoRecord(f"{v}{ext}", tuple(sorted(videos[v]))) for v in sorted(videos)]
     return records, classes
 
