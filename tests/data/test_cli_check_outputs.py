@@ -118,3 +118,31 @@ def test_audio_and_mel_outputs(tmp_path: Path, capsys: pytest.CaptureFixture[str
 def test_outputs_needs_the_verb(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check", str(tmp_path), "--outputs", str(tmp_path)]) == 2
     assert "--outputs needs --prep" in capsys.readouterr().out
+
+
+def test_deep_finds_a_corrupt_middle_frame_and_video(synth: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = synth / "train.txt"
+    frames, videos = tmp_path / "frames", tmp_path / "videos"
+    assert main(["extract-frames", str(src), str(frames)]) == 0
+    assert main(["resize-videos", str(src), str(videos), "--short-side", "32"]) == 0
+    name = src.read_text().split()[0]
+    middle = sorted((frames / name).with_suffix("").glob("*.jpg"))[3]
+    _truncate(middle)
+    argv = [str(src), "--outputs", str(frames), "--prep", "extract-frames"]
+    assert _check(capsys, *argv)[:2] == (0, [])  # first and last frame only: not seen
+    rc, problems, _ = _check(capsys, *argv, "--deep")
+    assert rc == 1 and len(problems) == 1 and f"{middle}: image does not decode" in problems[0]
+
+    mp4 = (videos / name).with_suffix(".mp4")
+    import av
+
+    with av.open(str(mp4)) as c:
+        packets = sorted((p.pts, p.pos, p.size) for p in c.demux(video=0) if p.size)
+    _, pos, size = packets[len(packets) // 2]  # a middle frame (GOP 250: not a keyframe)
+    data = bytearray(mp4.read_bytes())
+    for i in range(pos + 4, pos + size):  # keep the NAL length, garble the coded slice
+        data[i] ^= 0x5A
+    mp4.write_bytes(bytes(data))
+    argv = [str(src), "--outputs", str(videos), "--prep", "resize-videos", "--deep"]
+    rc, problems, _ = _check(capsys, *argv)
+    assert rc == 1 and len(problems) == 1 and problems[0].startswith(f"CORRUPT {synth / name}: {mp4}: frame "), problems
