@@ -47,6 +47,8 @@ MMACTION2_PARAMS = {
     "slowfast_acrn_r50_8x8x1_ava22": 92232057,
     "slowonly_lfb_nl_r50_4x16x1_ava21": 36043409,
     "slowonly_lfb_max_r50_4x16x1_ava21": 31966353,
+    "videomae_vit_base_p16_16x4x1_ava_kinetics": 86289489,  # backbone 86,227,200 + head 62,289
+    "videomae_vit_large_p16_16x4x1_ava_kinetics": 303943761,  # backbone 303,860,736 + head 83,025
 }
 
 
@@ -299,3 +301,63 @@ def test_tiny_detector_trains_and_batches_consistently() -> None:
     with torch.no_grad():
         assert fine.forward_features(fine.preprocess(batch.video[:1])).shape[-2:] == (8, 8)
     assert fine.roi_head.bbox_roi_extractor.spatial_scale == 1 / 8
+
+
+# -- VideoMAE ViT --------------------------------------------------------------------------------
+
+
+def test_vit_feature_map_lays_tokens_on_their_grid() -> None:
+    """The map at (t, y, x) is the token ``t * h * w + y * w + x`` after the final norm (tokens are
+    ordered tubelet, row, column), for frames other than the position table's size."""
+    from vidcore.detection.models.vit import VideoViTFeatureMap
+
+    torch.manual_seed(0)
+    vit = VideoViTFeatureMap(img_size=32, patch_size=16, num_frames=4, embed_dim=24, depth=1, num_heads=2).eval()
+    x = torch.randn(2, 3, 4, 48, 64)
+    with torch.no_grad():
+        fmap = vit(x)
+        tokens = vit.forward_tokens(x)
+    assert fmap.shape == (2, 24, 2, 3, 4)
+    for t, yy, xx in ((0, 0, 0), (1, 2, 3), (0, 1, 2), (1, 0, 3)):
+        assert torch.equal(fmap[:, :, t, yy, xx], tokens[:, t * 12 + yy * 4 + xx])
+    # MMAction2's detection backbone: the final LayerNorm on every token, no mean pooling.
+    assert isinstance(vit.norm, torch.nn.LayerNorm) and vit.fc_norm is None
+
+
+def test_vit_detector_converter_maps_mmaction_keys() -> None:
+    from vidcore.detection.models.vit import convert_mmaction_vit_detector
+
+    t = torch.zeros(1)
+    sd = {"backbone.patch_embed.projection.weight": t, "backbone.blocks.3.mlp.layers.0.0.bias": t,
+          "backbone.blocks.3.mlp.layers.1.weight": t, "backbone.blocks.3.attn.q_bias": t, "backbone.norm.weight": t,
+          "roi_head.bbox_head.fc_cls.weight": t, "data_preprocessor.mean": t}  # fmt: skip
+    assert sorted(convert_mmaction_vit_detector(sd)) == [
+        "backbone.blocks.3.attn.q_bias", "backbone.blocks.3.mlp.fc1.bias", "backbone.blocks.3.mlp.fc2.weight",
+        "backbone.norm.weight", "backbone.patch_embed.weight", "roi_head.bbox_head.fc_cls.weight",
+    ]  # fmt: skip
+    # The converted keys of a (meta) ViT-B detector's own MMAction2-named dict are its keys again.
+    with torch.device("meta"):
+        model = get_model("videomae_vit_base_p16_16x4x1_ava_kinetics")
+    ours = model.state_dict()
+    theirs = {k.replace("backbone.patch_embed.", "backbone.patch_embed.projection.")
+              .replace(".mlp.fc1.", ".mlp.layers.0.0.").replace(".mlp.fc2.", ".mlp.layers.1."): v
+              for k, v in ours.items()}  # fmt: skip
+    assert sorted(convert_mmaction_vit_detector(theirs)) == sorted(ours)
+
+
+def test_tiny_vit_detector_predicts_per_box() -> None:
+    from vidcore.detection.detector import AVADetector
+    from vidcore.detection.models.roi_head import AVARoIHead
+    from vidcore.detection.models.vit import VideoViTFeatureMap
+
+    torch.manual_seed(0)
+    vit = VideoViTFeatureMap(img_size=32, patch_size=16, num_frames=4, embed_dim=24, depth=1, num_heads=2)
+    model = AVADetector(vit, AVARoIHead(RoIExtractor3D(8, 16), BBoxHeadAVA(24, 5, dropout_ratio=0.0))).eval()
+    video = torch.randint(0, 256, (2, 4, 3, 48, 64), dtype=torch.uint8)
+    boxes = [torch.tensor([[0.0, 0.0, 32.0, 48.0], [30.0, 10.0, 64.0, 40.0]]), torch.tensor([[5.0, 5.0, 20.0, 30.0]])]
+    dets = model.predict(video, boxes)
+    assert [d.scores.shape for d in dets] == [(2, 5), (1, 5)]
+    # Each clip's boxes are classified from that clip alone.
+    alone = model.predict(video[1:], boxes[1:])
+    assert torch.allclose(alone[0].scores, dets[1].scores, atol=1e-6)
+

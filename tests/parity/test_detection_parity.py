@@ -299,6 +299,8 @@ DETECTOR_PRESETS = [
     "slowfast_acrn_r50_8x8x1_ava22",
     "slowonly_lfb_nl_r50_4x16x1_ava21",
     "slowonly_lfb_max_r50_4x16x1_ava21",
+    "videomae_vit_base_p16_16x4x1_ava_kinetics",
+    "videomae_vit_large_p16_16x4x1_ava_kinetics",
 ]
 
 
@@ -317,10 +319,14 @@ def test_detector_parity(mm_roi_classes: dict[str, Any], tmp_path: Path, name: s
         bank = _bank_files(tmp_path, 0)
     theirs = _build_mm(preset.mmaction_config, mm_roi_classes, tmp_path)
     ours = preset.build().eval()
-    assert sorted(ours.state_dict()) == sorted(theirs.state_dict()), "state-dict keys differ from FastRCNN's"
+    # Keys 1:1: FastRCNN's own for the ResNet families, through the VideoMAE renames for the ViTs.
+    assert preset.convert_mmaction is not None
+    mapped = preset.convert_mmaction(theirs.state_dict())
+    assert len(mapped) == len(theirs.state_dict()), "two MMAction2 keys map to one"
+    assert sorted(ours.state_dict()) == sorted(mapped), "state-dict keys differ from FastRCNN's"
     assert count_params(ours) == count_params(theirs)
     reinit_(theirs, seed=7)
-    sd = save_and_reload_state_dict(theirs, tmp_path / "mm.pth")
+    sd = save_and_reload_state_dict(theirs, tmp_path / "mm.pth", remove=True)
     converted = preset.convert_mmaction(sd)  # type: ignore[misc]
     assert_all_consumed(sd, converted)
     strict_load(ours, converted)
@@ -330,14 +336,25 @@ def test_detector_parity(mm_roi_classes: dict[str, Any], tmp_path: Path, name: s
         )
     g = torch.Generator().manual_seed(3)
     t = preset.clip_len
-    x = torch.randn(2, 3, t, 128, 160, generator=g)  # normalized clips (N, C, T, H, W): 8x10 feature maps
+    # ViTs on 64x80 frames (4x5 tokens a tubelet, the position table resized): ViT-L stays affordable.
+    scale = 0.5 if "videomae" in name else 1.0
+    x = torch.randn(2, 3, t, int(128 * scale), int(160 * scale), generator=g)  # normalized (N, C, T, H, W)
     rois = torch.tensor([[0, 10.0, 12.0, 90.0, 120.0], [0, 50.5, 3.2, 150.0, 60.7], [1, 0.0, 0.0, 160.0, 128.0],
                          [1, 33.3, 44.4, 70.1, 127.9], [1, 5.0, 80.0, 40.0, 100.0]])
+    rois[:, 1:] *= scale
     keys = ["vidA,0902", "vidA,0902", "vidB,0905", "vidB,0905", "vidB,0905"]
     metas = [{"img_key": "vidA,0902"}, {"img_key": "vidB,0905"}]
+    feats: dict[str, Any] = {}
+    ours.backbone.register_forward_hook(lambda m, i, o: feats.setdefault("ours", o))
+    theirs.backbone.register_forward_hook(lambda m, i, o: feats.setdefault("theirs", o))
     with torch.no_grad():
         mine = ours(x, rois, keys)
         ref = theirs(x, rois, metas)
+    # The backbones' feature maps (one, or SlowFast's two pathways) first, then the logits.
+    pairs = zip(*(f if isinstance(f, tuple) else (f,) for f in (feats["ours"], feats["theirs"])), strict=True)
+    for a, b in pairs:
+        assert a.shape == b.shape
+        print(name, "features", tuple(a.shape), compare(a, b))
     stats = compare(mine, ref)
     print(name, stats)
 

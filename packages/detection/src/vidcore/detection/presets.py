@@ -7,7 +7,7 @@ distribution's ``vidcore.detection.presets`` entry point). A test checks that ev
 
 from __future__ import annotations
 
-from .models import acrn, lfb, slowfast, slowonly
+from .models import acrn, lfb, slowfast, slowonly, vit
 
 #: The model modules whose import registers presets.
-FAMILIES = (acrn, lfb, slowfast, slowonly)
+FAMILIES = (acrn, lfb, slowfast, slowonly, vit)
