@@ -9,11 +9,17 @@ inputs in the same run when it is importable.
   weights converted into ours, and the logits are checked equal (<= 1e-4) before timing.
 - ``mel``: seconds of 16 kHz audio turned into MMAction2's log-mel features per second of wall
   time (one thread), ours (``vidcore.data.transforms.audio``, numpy/scipy) vs MMAction2's
-  ``tools/data/build_audio_features.py`` (``AudioTools``: librosa STFT + lws framing), on the same
+  ``tools/data/build_audio_features.py`` (``AudioTools``: lws STFT, librosa mel filters), on the same
   waveform; needs ``librosa`` (< 0.10: the tool passes ``librosa.filters.mel`` positional arguments)
   and ``lws`` importable (``--extra-path`` adds a folder holding them) and checks the two feature
-  matrices agree first. On Python 3.11 ``lws`` 1.2.8 does not build (its generated C++ includes
-  ``longintrepr.h``, gone in 3.11), so the baseline is then reported as not measured.
+  matrices agree first. ``lws`` is on the tool's mel path (``AudioTools.melspectrogram`` takes its
+  STFT from ``lws.lws(...).stft``), so it cannot be replaced by an empty stand-in. On Python 3.11
+  ``pip install lws`` (1.2.8) fails: its pre-generated C++ includes ``longintrepr.h``, gone in 3.11;
+  built from its own Cython source it works (``LWS_USE_CYTHON=1 pip install --no-build-isolation
+  lws-1.2.8/`` with ``cython<3.1``, ``wheel`` and ``librosa<0.10`` in a side environment, then
+  ``--extra-path`` to its site-packages). Without them the baseline is reported as not measured.
+- Each result also records CPU seconds per call (``cpu_s``, ``cpu_ratio``) and the load average:
+  on a loaded machine the CPU-time ratio is the steadier one.
 
 ``ratio`` > 1 means vidcore is faster. Variants are timed in interleaved rounds (median).
 Writes ``benchmarks/results/audio.json`` and prints it.
@@ -51,16 +57,33 @@ def _mmaction() -> Any:
         return None
 
 
-def _interleaved(fns: dict[str, Any], repeats: int) -> dict[str, float]:
+def _interleaved(fns: dict[str, Any], repeats: int, cpu: dict[str, float] | None = None) -> dict[str, float]:
+    """Median wall seconds per call of each function, timed in interleaved rounds; the median CPU
+    seconds of this process per call go into ``cpu`` (on a loaded machine CPU time is the steadier
+    measure: wall time then counts the time other processes held the cores)."""
     times: dict[str, list[float]] = {k: [] for k in fns}
+    cpu_times: dict[str, list[float]] = {k: [] for k in fns}
     for fn in fns.values():
         fn()  # warm-up
     for _ in range(repeats):
         for k, fn in fns.items():
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             fn()
             times[k].append(time.perf_counter() - t0)
+            cpu_times[k].append(time.process_time() - c0)
+    if cpu is not None:
+        cpu.update({k: statistics.median(v) for k, v in cpu_times.items()})
     return {k: statistics.median(v) for k, v in times.items()}
+
+
+def _load() -> list[float]:
+    """The 1, 5 and 15 minute load averages (how busy the machine was), [] where unknown."""
+    try:
+        import os
+
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return []
 
 
 def bench_forward(repeats: int) -> list[Result]:
@@ -82,11 +105,15 @@ def bench_forward(repeats: int) -> list[Result]:
                 diff = float((ours(x) - mm.cls_head(mm.backbone(x))).abs().max())
             assert diff <= 1e-4, diff
             fns["mmaction2"] = lambda m=mm: m.cls_head(m.backbone(x))
+        cpu: dict[str, float] = {}
         with torch.inference_mode():
-            t = _interleaved(fns, repeats)
+            t = _interleaved(fns, repeats, cpu)
+        extra: dict[str, Any] = {"threads": 1, "repeats": repeats, "cpu_s": cpu, "load": _load()}
+        if "mmaction2" in cpu and cpu["vidcore"] > 0:
+            extra["cpu_ratio"] = cpu["mmaction2"] / cpu["vidcore"]
         out.append(Result("audio", f"{short}_fwd_128x80_batch1_1thread", t["vidcore"], "s",
                           "mmaction2" if have_mm else None, t.get("mmaction2"), lower_is_better=True,
-                          extra={"threads": 1, "repeats": repeats}))  # fmt: skip
+                          extra=extra))  # fmt: skip
     return out
 
 
@@ -120,7 +147,7 @@ def bench_mel(seconds: float, repeats: int) -> list[Result]:
     tools_cls = _mm_audio_tools()
     extra: dict[str, Any] = {"audio_seconds": seconds, "threads": 1, "repeats": repeats}
     if tools_cls is not None:
-        tools = tools_cls()
+        tools = tools_cls(fft_size=512, hop_size=256)  # the tool's __main__ setting (32 ms frames, 16 ms hop)
         # MMAction2's extractor: RMS-normalise, then the mel spectrogram; it returns (F, T)
         theirs = tools.melspectrogram(tools.audio_normalize(wave)).astype(np.float32).T
         mine = ours.features(wave, rate)
@@ -129,9 +156,17 @@ def bench_mel(seconds: float, repeats: int) -> list[Result]:
         extra["rows"] = [len(mine), len(theirs)]
         fns["mmaction2"] = lambda: tools.melspectrogram(tools.audio_normalize(wave))
     else:
-        extra["mmaction2"] = "not measured: MMAction2's feature tool needs librosa < 0.10 and lws (not importable here)"
-    times = _interleaved(fns, repeats)
+        extra["mmaction2"] = (
+            "not measured: MMAction2's feature tool needs librosa < 0.10 and lws (not importable here; "
+            "see the module docstring for building lws from its Cython source)"
+        )
+    cpu: dict[str, float] = {}
+    times = _interleaved(fns, repeats, cpu)
     speed = {k: seconds / v for k, v in times.items()}
+    extra["cpu_s"] = cpu
+    extra["load"] = _load()
+    if "mmaction2" in cpu and cpu["vidcore"] > 0:
+        extra["cpu_ratio"] = cpu["mmaction2"] / cpu["vidcore"]
     return [Result("audio", f"mel_80x16khz_{int(seconds)}s_audio", speed["vidcore"], "audio s / s",
                    "mmaction2" if "mmaction2" in speed else None, speed.get("mmaction2"), extra=extra)]  # fmt: skip
 
