@@ -19,6 +19,7 @@ EXAMPLES = """examples:
   vidcore-data check ava_train_v2.2.csv --root data/ava/rawframes --format ava
   vidcore-data check ntu60_2d.pkl --format pose --num-classes 60
   vidcore-data check videos/ --outputs rawframes/ --prep extract-frames    # after extract-frames videos/ rawframes/
+  vidcore-data check lists/k400_train.txt --root data/k400/videos --speed   # GOP and what --gop 16 buys
 
 Checks every record: the file/folder exists inside --root and decodes (first and last frame; every
 frame with --deep, naming the first bad one), the frame count in the list is the true one (rawframe
@@ -82,6 +83,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         "--max-pixels", type=int, default=None, help="largest frame accepted, in pixels (default 8K UHD)"
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    speed = p.add_argument_group(
+        "decoding speed", "with --speed, instead of checking records: the videos' keyframe spacing (GOP) and the "
+        "frames a training clip costs to decode now and after resize-videos --gop N (see vidcore.data.cli.check_speed)",
+    )
+    speed.add_argument("--speed", action="store_true", help="report the GOP and the expected speed-up of re-encoding")
+    speed.add_argument("--gop", type=int, default=16, help="the keyframe interval to compare with (default 16)")
+    speed.add_argument("--speed-videos", type=int, default=50, help="videos sampled from the list (default 50)")
     outs = p.add_argument_group(
         "prep outputs", "check what a data-prep run wrote instead of a list: vidcore-data check SRC --outputs OUT "
         "--prep VERB, with SRC, --root, --ext and --shard as given to the verb (see vidcore.data.cli.check_outputs)",
@@ -390,9 +398,21 @@ def run(args: argparse.Namespace) -> int:
         print(printable(f"check: {exc}"))
         return 1
 
+    root: Path = args.root
+    if args.speed:
+        if fmt != "video":
+            print(printable(f"check: --speed reads video lists; {args.annotation} is {fmt}"))
+            return 1
+        from vidcore.data.cli.check_speed import run_speed
+
+        try:
+            paths = [_entry(root, r.path, r, args) for r in records]
+        except (DataError, OSError) as exc:
+            print(printable(f"check: {exc}"))
+            return 1
+        return run_speed(args, paths)
     report = _Report()
     check_labels = _label_check(num_classes)
-    root: Path = args.root
     bar = tqdm(
         records, desc=f"check {args.annotation.name}", unit="rec", disable=args.no_progress, file=sys.stderr
     )
