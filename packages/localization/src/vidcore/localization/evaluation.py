@@ -431,6 +431,8 @@ def evaluate_files(
     subset: str | None = None,
     max_avg_proposals: float = 100,
     tiou_thresholds: Any = DEFAULT_TIOU_THRESHOLDS,
+    video_scores: str | PathLike[str] | None = None,
+    classes_per_video: int = 1,
 ) -> dict[str, Any]:
     """Evaluate an ActivityNet results file (``{"results": {id: [{"segment", "score", "label"}]}}``)
     against a ground-truth JSON (MMAction2's or the official layout).
@@ -438,6 +440,12 @@ def evaluate_files(
     ``task``: ``"proposal"`` (AR@AN), ``"detection"`` (mAP) or ``"both"``; ``subset``: keep only
     ground-truth videos of that subset (``"validation"``) when the file records subsets. Returns
     ``{"proposal": ARANResult, "detection": DetectionResult}`` (the tasks asked for).
+
+    ``video_scores``: a score file of video-level class scores (:mod:`vidcore.core.scores`); the
+    results are then taken as class-agnostic proposals and labelled by
+    :func:`~vidcore.localization.classify.classify_proposals` (top class, score = proposal score x
+    class probability; ``classes_per_video`` best classes) before the detection mAP; the result
+    dict also holds those ``"detections"``.
     """
     if task not in ("proposal", "detection", "both"):
         raise ValueError(f"task must be 'proposal', 'detection' or 'both', got {task!r}")
@@ -455,7 +463,15 @@ def evaluate_files(
         )
     if task in ("detection", "both"):
         gt_segs = {ids[r.video_name]: r.segments for r in records}
-        out["detection"] = mean_average_precision(gt_segs, results, tiou_thresholds)
+        detections: Mapping[str, Iterable[Segment]] = results
+        if video_scores is not None:
+            from .classify import classify_proposals, read_video_scores
+
+            wanted = {v: results[v] for v in gt_segs if v in results}
+            detections = out["detections"] = classify_proposals(
+                wanted, read_video_scores(video_scores), top_k=classes_per_video
+            )
+        out["detection"] = mean_average_precision(gt_segs, detections, tiou_thresholds)
     return out
 
 
