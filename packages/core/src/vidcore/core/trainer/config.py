@@ -95,6 +95,10 @@ class TrainerConfig:
         device: ``"auto"`` (``cuda:LOCAL_RANK`` if CUDA is available, else CPU), or a device string.
         strategy: ``"ddp"`` (DistributedDataParallel when world size > 1) or ``"fsdp"`` (FSDP2
             ``fully_shard`` on each direct child module and the root; for large models).
+        fsdp_shard_classes: with ``strategy="fsdp"``, class names of the modules that get their own
+            ``fully_shard`` instead of the direct children, e.g. ``("TransformerBlock",)`` to shard a
+            ViT-L per block (each block's parameters are gathered only while it runs); the rest of
+            the model is sharded with the root. Empty: the direct children.
         find_unused_parameters: passed to DDP.
         seed: seeds Python, NumPy and torch (``seed + rank`` per process), the sampler order
             (``seed``, the same on every rank) and the DataLoader worker seeds.
@@ -127,6 +131,7 @@ class TrainerConfig:
     precision: Literal["auto", "fp32", "bf16", "fp16"] = "auto"
     device: str = "auto"
     strategy: Literal["ddp", "fsdp"] = "ddp"
+    fsdp_shard_classes: tuple[str, ...] = ()
     find_unused_parameters: bool = False
     seed: int = 0
     deterministic: bool = False

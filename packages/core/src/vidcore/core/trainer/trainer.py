@@ -241,9 +241,16 @@ class Trainer:
         if cfg.strategy == "fsdp" and self.dist.distributed:
             from torch.distributed.fsdp import fully_shard
 
-            for child in self.model.children():
-                if any(p.requires_grad for p in child.parameters()):
-                    fully_shard(child)
+            names = set(cfg.fsdp_shard_classes)
+            if names:  # per-block: every module of those classes, innermost first (post-order)
+                units = [m for m in reversed(list(self.model.modules())) if type(m).__name__ in names]
+                if not units:
+                    raise ValueError(f"fsdp_shard_classes {sorted(names)}: no module of {type(model).__name__} has that class")
+            else:
+                units = list(self.model.children())
+            for unit in units:
+                if any(p.requires_grad for p in unit.parameters()):
+                    fully_shard(unit)
             fully_shard(self._step)
         elif self.dist.distributed:
             self._wrapped = nn.parallel.DistributedDataParallel(
