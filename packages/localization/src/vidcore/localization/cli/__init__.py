@@ -17,6 +17,7 @@ VERBS: dict[str, str] = {
     "infer": "infer",
     "eval": "evaluate",
     "demo": "demo",
+    "export": "export",
 }
 
 EPILOG = """examples:
@@ -27,6 +28,7 @@ EPILOG = """examples:
   vidcore-localization infer feats/v_abc.csv --preset bmn_400x100_9e_activitynet_feature --checkpoint best.pth --duration 120
   vidcore-localization eval anet_anno_val.json results.json
   vidcore-localization demo --out demo_loc_out
+  vidcore-localization export best.pth --preset bmn_400x100_9e_activitynet_feature --out bmn.pt
 
 run `vidcore-localization VERB --help` for each verb's options."""
 
@@ -34,7 +36,7 @@ run `vidcore-localization VERB --help` for each verb's options."""
 def build_parser() -> argparse.ArgumentParser:
     return build_verb_parser(
         "vidcore-localization",
-        "Temporal action localization: list presets, import MMAction2 checkpoints, train, test, infer, evaluate.",
+        "Temporal action localization: list presets, import MMAction2 checkpoints, train, test, infer, evaluate, export.",
         EPILOG,
         __name__,
         VERBS.values(),
