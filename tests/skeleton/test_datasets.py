@@ -78,7 +78,8 @@ def test_gcn_pipeline_matches_a_hand_computed_sample(tmp_path: Path) -> None:
     rec = _record("one", 0, t=8, seed=3)
     path = tmp_path / "one.pkl"
     dump_pickle({"split": {"all": ["one"]}, "annotations": [rec]}, path)
-    preset = replace(get_preset("stgcn_joint_synth_coco_2d"), clip_len=8, num_person=2)
+    # MMAction2's 2D pipeline (PreNormalize2D); the synthetic preset itself centres on the body
+    preset = replace(get_preset("stgcn_joint_synth_coco_2d"), clip_len=8, num_person=2, pre_normalize="2d")
     item = SkeletonDataset(path, preset, split="all", test_mode=True, num_clips=1)[0]
     kp = item.keypoint  # (clips, M, T, J, C)
     assert kp.shape == (1, 2, 8, 17, 3)

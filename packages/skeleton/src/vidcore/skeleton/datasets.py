@@ -1,12 +1,12 @@
 """Skeleton datasets as MMAction2 configures them: an MMAction2 skeleton pickle (read by vidcore-data's
 restricted reader), one of its named splits, and the pipeline a preset implies.
 
-- GCN presets (``input_key="keypoint"``): ``PreNormalize2D`` / ``PreNormalize3D`` ->
+- GCN presets (``input_key="keypoint"``): ``PreNormalize2D`` / ``PreNormalize3D`` / :class:`CenterBody2D` ->
   ``GenSkeFeat(layout, feats)`` (joint, bone, joint motion, bone motion) -> ``UniformSampleFrames``
   (``clip_len``; ``test_num_clips`` clips at test time) -> ``FormatGCNInput(num_person)``: samples
   ``(clips, M, T, J, C)``.
 - PoseC3D presets (``input_key="heatmap"``): ``UniformSampleFrames`` -> ``PoseCompact`` -> resize
-  (short side 64) -> random resized crop to ``heatmap_size`` + flip (training) or centre crop of
+  (short side 64) -> random resized crop to ``heatmap_size`` + flip (training, ``train_flip``) or centre crop of
   ``test_heatmap_size`` (test) -> ``GeneratePoseTarget`` (with the flipped copy at test time when
   ``test_flip``) -> ``FormatHeatmapShape``: samples ``(views, K, T, H, W)``.
 
@@ -19,6 +19,7 @@ pickle's ``split`` dict (``xsub_train``, ``xsub_val``, ``train``, ...).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,7 @@ from vidcore.data.datasets.base import OnError, SkippedSample
 from vidcore.data.errors import AnnotationError, DataError
 from vidcore.data.samplers import uniform_sample_pose
 from vidcore.data.skeleton_graphs import get_layout
-from vidcore.data.transforms.base import Compose
+from vidcore.data.transforms.base import Compose, Params
 from vidcore.data.transforms.pose import (
     FormatGCNInput,
     FormatHeatmapShape,
@@ -47,12 +48,13 @@ from vidcore.data.transforms.pose import (
     PreNormalize2D,
     PreNormalize3D,
 )
+from vidcore.data.transforms.pose.base import PoseTransform, check_keypoint
 from vidcore.data.types import PoseSample
 
 from .recognizer import SkeletonBatch
 from .registry import Preset
 
-__all__ = ["SkeletonDataset", "build_pipeline", "collate_skeleton", "read_annotations"]
+__all__ = ["CenterBody2D", "SkeletonDataset", "build_pipeline", "collate_skeleton", "read_annotations"]
 
 _INVALID = "_vidcore_invalid"
 _KNOWN = {"frame_dir", "filename", "label", "total_frames", "img_shape", "original_shape", "keypoint", "keypoint_score"}
@@ -118,6 +120,40 @@ def read_annotations(path: str | Path) -> SkeletonAnnotations:
     return SkeletonAnnotations(split, records, str(path))
 
 
+class CenterBody2D(PoseTransform):
+    """Body-centred 2D coordinates: ``PreNormalize2D``'s units (``x / (W/2)``, ``y / (H/2)``) with
+    each person's own centre as the origin instead of the image centre, and missing joints at that
+    origin.
+
+    The centre of person ``m`` is the mean pixel position of its visible joints over the whole
+    sequence (visible: score > 0, or, without scores, not at pixel ``(0, 0)``, where pose
+    estimators put missing joints); ``x' = (x - cx_m) / (W/2)``, ``y' = (y - cy_m) / (H/2)``, and a
+    missing joint becomes ``(0, 0)`` instead of ``PreNormalize2D``'s ``(-1, -1)`` corner. Motion
+    within the sequence (walking across the frame) is kept; where the person stands is not. Only
+    the first two channels change; ``img_shape`` falls back to ``img_shape`` given here.
+
+    Not an MMAction2 transform: vidcore's synthetic preset uses it (see
+    :data:`vidcore.skeleton.meta.SYNTH_COCO_2D`), because a GCN trained from scratch for a few epochs
+    on absolute frame positions spends its steps on where the person stands.
+    """
+
+    def __init__(self, img_shape: tuple[int, int] = (1080, 1920)) -> None:
+        self.img_shape = img_shape
+
+    def apply(self, sample: PoseSample, params: Params | None = None) -> PoseSample:
+        kp = check_keypoint(sample, "CenterBody2D", dims=(2, 3)).astype(np.float32, copy=True)
+        h, w = sample.img_shape if sample.img_shape is not None else self.img_shape
+        if sample.keypoint_score is not None:
+            visible = np.asarray(sample.keypoint_score) > 0  # (M, T, V)
+        else:
+            visible = np.any(kp[..., :2] != 0, axis=-1)
+        count = np.maximum(visible.sum(axis=(1, 2)), 1)  # (M,)
+        centre = (kp[..., :2] * visible[..., None]).sum(axis=(1, 2)) / count[:, None]  # (M, 2) pixels
+        kp[..., :2] = (kp[..., :2] - centre[:, None, None, :]) / np.array([w / 2, h / 2], dtype=np.float32)
+        kp[..., :2] *= visible[..., None]
+        return replace(sample, keypoint=kp)
+
+
 def build_pipeline(preset: Preset, *, test_mode: bool, num_clips: int | None = None) -> tuple[Any, Compose]:
     """``(sampler, transforms)`` of ``preset`` for training (``test_mode=False``) or testing.
     ``num_clips`` overrides the clips sampled (default: 1 in training, ``test_num_clips`` in test)."""
@@ -130,6 +166,8 @@ def build_pipeline(preset: Preset, *, test_mode: bool, num_clips: int | None = N
             steps.append(PreNormalize2D())
         elif preset.pre_normalize == "3d":
             steps.append(PreNormalize3D())
+        elif preset.pre_normalize == "2d_centered":
+            steps.append(CenterBody2D())
         steps += [GenSkeFeat(layout, preset.feats), FormatGCNInput(preset.num_person, num_clips=clips)]
         return sampler, Compose(steps)
     with_kp, with_limb = not preset.with_limb, preset.with_limb
@@ -144,8 +182,9 @@ def build_pipeline(preset: Preset, *, test_mode: bool, num_clips: int | None = N
             PoseResize(short_side=64),
             PoseRandomResizedCrop(area_range=(0.56, 1.0)),
             PoseResize((size, size)),
-            PoseFlip(0.5, layout=layout),
         ]
+        if preset.train_flip:
+            steps.append(PoseFlip(0.5, layout=layout))
         double = False
     steps += [
         GeneratePoseTarget(

@@ -60,7 +60,19 @@ HMDB51_HEATMAP = Preset(dataset="hmdb51", num_classes=51, **_HEATMAP)  # type: i
 
 #: vidcore's synthetic skeleton set (``vidcore-data synth --skeleton``): 10 motions, one person,
 #: COCO-17 2D keypoints, sequences of 40-72 frames; 20-frame clips keep the demo within minutes.
+#: Coordinates are body-centred (``"2d_centered"``): the people stand anywhere in the frame, and on
+#: frame coordinates (``"2d"``) ST-GCN from scratch reached 17 % after 2 epochs where centred
+#: coordinates reach 78 % (same seed and recipe, 300 training sequences).
 SYNTH_COCO_2D = Preset(
-    dataset="vidcore_synth_skeleton", num_classes=10, graph="coco", pre_normalize="2d", clip_len=20,
+    dataset="vidcore_synth_skeleton", num_classes=10, graph="coco", pre_normalize="2d_centered", clip_len=20,
     num_person=1, test_num_clips=5, classifier=_GCN_CLS,
+)  # fmt: skip
+
+#: PoseC3D on the synthetic skeleton set: joint heatmaps of 12-frame clips at 32 x 32 pixels (a
+#: small budget for CPU training), no flip in training (it would turn walking left into walking
+#: right) nor at test time, 2 test clips.
+SYNTH_COCO_HEATMAP = Preset(
+    dataset="vidcore_synth_skeleton", num_classes=10, input_key="heatmap", graph="coco", pre_normalize=None,
+    in_channels=17, clip_len=12, num_person=1, test_num_clips=2, heatmap_size=32, test_heatmap_size=32,
+    heatmap_sigma=0.6, test_flip=False, train_flip=False, classifier=_C3D_CLS,
 )  # fmt: skip

@@ -45,7 +45,9 @@ class Preset(ModelPreset):
         feats: the streams concatenated as input: joint ``"j"``, bone ``"b"``, joint motion ``"jm"``,
             bone motion ``"bm"`` (MMAction2's ``GenSkeFeat(feats=...)``).
         pre_normalize: ``"2d"`` (``PreNormalize2D``: coordinates to [-1, 1] of the frame), ``"3d"``
-            (``PreNormalize3D``: NTU centring and rotation) or ``None``.
+            (``PreNormalize3D``: NTU centring and rotation), ``"2d_centered"``
+            (:class:`~vidcore.skeleton.datasets.CenterBody2D`: ``"2d"``'s units around each person's
+            mean visible joint, missing joints at 0; not an MMAction2 pipeline) or ``None``.
         in_channels: input channels of one clip: ``C`` for GCNs (3: x, y, score or x, y, z),
             joints or limbs for PoseC3D.
         clip_len: frames per clip (``UniformSampleFrames(clip_len)``).
@@ -56,13 +58,15 @@ class Preset(ModelPreset):
         heatmap_sigma: Gaussian sigma of the heatmaps, pixels.
         with_limb: limb heatmaps instead of joint heatmaps (PoseC3D).
         test_flip: PoseC3D's test-time flipped copy (doubles the views).
+        train_flip: PoseC3D's random horizontal flip in training (MMAction2's ``Flip(0.5)``); off
+            where a flip changes the class (walking left or right).
     """
 
     input_key: InputKey = "keypoint"
     graph: str = "coco"
     graph_strategy: str = "stgcn_spatial"
     feats: tuple[Feat, ...] = ("j",)
-    pre_normalize: Literal["2d", "3d"] | None = "2d"
+    pre_normalize: Literal["2d", "3d", "2d_centered"] | None = "2d"
     in_channels: int = 3
     clip_len: int = 100
     num_person: int = 2
@@ -72,6 +76,7 @@ class Preset(ModelPreset):
     heatmap_sigma: float = 0.6
     with_limb: bool = False
     test_flip: bool = False
+    train_flip: bool = True
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -81,6 +86,8 @@ class Preset(ModelPreset):
         for attr in ("clip_len", "num_person", "test_num_clips", "in_channels"):
             if getattr(self, attr) < 1:
                 raise ValueError(f"preset {name}: {attr} must be >= 1, got {getattr(self, attr)}")
+        if self.pre_normalize not in ("2d", "3d", "2d_centered", None):
+            raise ValueError(f"preset {name}: pre_normalize must be '2d', '3d', '2d_centered' or None, got {self.pre_normalize!r}")
         bad = [f for f in self.feats if f not in ("j", "b", "jm", "bm")]
         if bad or not self.feats:
             raise ValueError(f"preset {name}: feats must be a non-empty subset of j, b, jm, bm, got {self.feats}")

@@ -26,7 +26,14 @@ from torch import Tensor
 from vidcore.recognition.models.heads3d import I3DHead
 from vidcore.recognition.models.resnet3d import ResNet3d
 
-from ..meta import FINEGYM_HEATMAP, HMDB51_HEATMAP, K400_HEATMAP, NTU60_XSUB_HEATMAP, UCF101_HEATMAP
+from ..meta import (
+    FINEGYM_HEATMAP,
+    HMDB51_HEATMAP,
+    K400_HEATMAP,
+    NTU60_XSUB_HEATMAP,
+    SYNTH_COCO_HEATMAP,
+    UCF101_HEATMAP,
+)
 from ..recognizer import SkeletonRecognizer
 from ..registry import register_preset
 
@@ -165,3 +172,15 @@ def posec3d_slowonly_r50_ucf101_split1_keypoint(num_classes: int = 101) -> Skele
 )
 def posec3d_slowonly_r50_hmdb51_split1_keypoint(num_classes: int = 51) -> SkeletonRecognizer:
     return posec3d_slowonly_r50(num_classes, stage_blocks=(3, 4, 6))
+
+
+@register_preset(
+    replace(
+        SYNTH_COCO_HEATMAP,
+        convert_mmaction=convert_mmaction_posec3d,
+        notes="PoseC3D (the NTU60 SlowOnly-R50) on the built-in synthetic skeleton set, 12 frames of "
+        "32 x 32 heatmaps; trained by `python -m vidcore.skeleton.demo --model posec3d`.",
+    )
+)
+def posec3d_slowonly_r50_synth_coco_keypoint(num_classes: int = 10) -> SkeletonRecognizer:
+    return posec3d_slowonly_r50(num_classes)
