@@ -100,17 +100,19 @@ def bench_model(label: str, preset_name: str, shape: tuple[int, ...], repeats: i
     )
 
 
-def run(quick: bool = False) -> list[Result]:
+def run(quick: bool = False, cases: list[str] | None = None) -> list[Result]:
     repeats = 3 if quick else 7
-    return [bench_model(label, name, shape, repeats) for label, (name, shape) in CASES.items()]
+    chosen = cases or list(CASES)
+    return [bench_model(label, *CASES[label], repeats) for label in chosen]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--cases", nargs="+", choices=list(CASES), help="only these models (default: all)")
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "results" / "skeleton.json")
     args = parser.parse_args(argv)
-    results = run(args.quick)
+    results = run(args.quick, args.cases)
     doc = {"machine": machine_info(), "results": [r.to_dict() for r in results]}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(doc, indent=2) + "\n")

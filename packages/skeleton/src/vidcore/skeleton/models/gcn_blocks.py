@@ -58,9 +58,13 @@ class UnitTCN(nn.Module):
 
 
 
-def gcn_backbone_forward(x: Tensor, data_bn: nn.Module, data_bn_type: str | None, blocks: nn.ModuleList) -> Tensor:
+def gcn_backbone_forward(
+    x: Tensor, data_bn: nn.Module, data_bn_type: str | None, blocks: nn.ModuleList, *, channels_last: bool = False
+) -> Tensor:
     """The ST-GCN / AAGCN backbone pass: input BatchNorm over ``"MVC"`` (people x joints x
-    channels) or ``"VC"``, then the blocks on every person: ``(N, M, T, J, C) -> (N, M, C', T', J)``."""
+    channels) or ``"VC"``, then the blocks on every person: ``(N, M, T, J, C) -> (N, M, C', T', J)``.
+    ``channels_last``: the blocks get ``(N*M, C, T, J)`` stored as ``(N*M, T, J, C)`` (ST-GCN's
+    graph convolution is then copy-free matrix products)."""
     n, m, t, v, c = x.shape
     x = x.permute(0, 1, 3, 4, 2).contiguous()  # (N, M, T, J, C) -> (N, M, J, C, T)
     if data_bn_type == "MVC":
@@ -69,6 +73,8 @@ def gcn_backbone_forward(x: Tensor, data_bn: nn.Module, data_bn_type: str | None
         x = data_bn(x.view(n * m, v * c, t))
     # (.., J*C, T) -> (N, M, J, C, T) -> (N*M, C, T, J)
     x = x.view(n, m, v, c, t).permute(0, 1, 3, 4, 2).contiguous().view(n * m, c, t, v)
+    if channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
     for block in blocks:
         x = block(x)
     return x.reshape(n, m, *x.shape[1:])  # (N*M, C', T', J) -> (N, M, C', T', J)

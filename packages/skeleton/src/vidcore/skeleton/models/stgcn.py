@@ -25,6 +25,7 @@ from dataclasses import replace
 from typing import Literal
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from vidcore.data.skeleton_graphs import graph_adjacency
@@ -107,10 +108,16 @@ class UnitGCN(nn.Module):
         return self.A
 
     def forward(self, x: Tensor) -> Tensor:
-        """``(B, C_in, T, J) -> (B, C_out, T, J)``."""
-        n, _, t, v = x.shape
-        y = self.conv(x).view(n, self.num_subsets, self.out_channels, t, v)  # (B, K*C, T, J) -> (B, K, C, T, J)
-        y = torch.einsum("nkctv,kvw->nctw", y, self.adjacency())
+        """``(B, C_in, T, J) -> (B, C_out, T, J)``; channels-last input (as the backbone runs) makes
+        the graph aggregation one matrix product without copies."""
+        n, cin, t, v = x.shape
+        k, c = self.num_subsets, self.out_channels
+        # the 1x1 convolution as one matrix product over the channels: (B, T, J, C_in) -> (B, T, J, K*C)
+        y = F.linear(x.permute(0, 2, 3, 1), self.conv.weight.view(k * c, cin), self.conv.bias)
+        y = y.reshape(n * t, v * k, c)  # (B, T, J, K*C) -> (B*T, J*K, C)
+        a = self.adjacency().permute(2, 1, 0).reshape(v, v * k)  # (K, J, W) -> (W, J, K) -> (W, J*K)
+        # out[b, t, w, c] = sum_{j, k} A_k[j, w] * y[b, t, j, k, c]
+        y = torch.matmul(a, y).view(n, t, v, c).permute(0, 3, 1, 2)  # (B*T, W, C) -> (B, C, T, W)
         y = self.bn(y)
         if self.with_res:
             y = y + (x if self.down is None else self.down(x))
@@ -219,7 +226,7 @@ class STGCN(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         """``(N, M, T, J, C) -> (N, M, C_out, T', J)``."""
-        return gcn_backbone_forward(x, self.data_bn, self.data_bn_type, self.gcn)
+        return gcn_backbone_forward(x, self.data_bn, self.data_bn_type, self.gcn, channels_last=True)
 
 
 # -- builders and presets ------------------------------------------------------------------------
