@@ -19,7 +19,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     p.add_argument("--out", default="demo_loc_out", help="output folder")
     p.add_argument("--videos", type=int, default=100, help="videos to render (a quarter held out)")
-    p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--epochs", type=int, default=None, help="BMN epochs (default 60; 30 with --features motion)")
     p.add_argument("--workers", type=int, default=2, help="processes rendering the videos")
     p.add_argument("--threads", type=int, default=1, help="torch threads for training")
     p.add_argument(
