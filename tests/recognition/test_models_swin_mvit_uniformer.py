@@ -173,23 +173,7 @@ def test_tiny_forward_backward_and_batching(family: str) -> None:
     assert not torch.allclose(both[0], both[1])  # the two clips are told apart
 
 
-@pytest.mark.parametrize("family", sorted(TINY))
-def test_activation_checkpointing_gives_the_same_gradients(family: str) -> None:
-    build, (t, s) = TINY[family]
-    torch.manual_seed(0)
-    plain = build()
-    torch.manual_seed(0)
-    ckpt = build()
-    ckpt.load_state_dict(plain.state_dict())
-    for m in ckpt.modules():
-        if hasattr(m, "with_cp"):
-            m.with_cp = True
-    x = torch.randn(2, 3, t, s, s, generator=torch.Generator().manual_seed(2))
-    for m in (plain, ckpt):
-        m.eval()  # no dropout / drop path: both runs take the same path
-        m(x).square().sum().backward()
-    for (name, a), b in zip(plain.named_parameters(), ckpt.parameters()):
-        torch.testing.assert_close(a.grad, b.grad, atol=1e-5, rtol=1e-4, msg=name)
+# Activation checkpointing (with_cp) of every transformer family: test_transformer_checkpointing.py.
 
 
 def test_mvit_pools_the_grid_and_widens_at_the_downscale_block() -> None:

@@ -33,7 +33,6 @@ from dataclasses import replace
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from torch.utils.checkpoint import checkpoint
 
 from vidcore.core.layers import DropPath, Mlp, trunc_normal_
 
@@ -41,6 +40,7 @@ from ..meta import K400_3D
 from ..recognizer import Recognizer
 from ..registry import register_preset
 from .resnet3d import convert_mmaction_recognizer
+from .transformer_common import maybe_checkpoint
 
 __all__ = [
     "MVIT_ARCHS",
@@ -275,9 +275,7 @@ class MultiScaleBlock(nn.Module):
         return skip + self.drop_path(self.mlp(x_norm)), out_size
 
     def forward(self, x: Tensor, size: Size3) -> tuple[Tensor, Size3]:
-        if self.with_cp and x.requires_grad:
-            return checkpoint(self._inner, x, size, use_reentrant=False)
-        return self._inner(x, size)
+        return maybe_checkpoint(self._inner, x, size, enabled=self.with_cp and self.training)
 
 
 class MViT(nn.Module):
@@ -297,7 +295,7 @@ class MViT(nn.Module):
             rather than in the MLP of the block before it (MaskFeat's MViT).
         mlp_ratio, qkv_bias, rel_pos, residual_pooling: of every block.
         norm_eps: epsilon of every LayerNorm.
-        with_cp: activation checkpointing per block.
+        with_cp: activation checkpointing per block while training (:func:`maybe_checkpoint`).
 
     Input ``(N, C, T, H, W)``; output ``(patch_tokens (N, C', T/2, H/32, W/32), cls_token (N, C'))``
     after the final LayerNorm ``norm3`` (``C' = 8 * embed_dim``).
@@ -466,8 +464,8 @@ def _mvit(
 
 
 _UNIFORM_NOTE = (
-    " MMAction2 samples with UniformSample (one frame from each of clip_len equal segments of the "
-    "video), which vidcore's preset sampling does not express yet: clip_len gives the frame count."
+    " Frames as MMAction2's UniformSample (sampling='uniform_sample'): one from each of clip_len "
+    "equal segments of the video, a random one in training, the segment's midpoint at test."
 )
 _MVIT = replace(
     K400_3D,
@@ -478,7 +476,7 @@ _MVIT = replace(
     test_crop_size=224,
     convert_mmaction=convert_mmaction_mvit,
 )
-_STHV2 = replace(_MVIT, dataset="sthv2", num_classes=174, test_num_clips=1, test_crops=3)
+_STHV2 = replace(_MVIT, dataset="sthv2", num_classes=174, test_num_clips=1, test_crops=3, sampling="uniform_sample")
 
 
 @register_preset(

@@ -33,7 +33,6 @@ from dataclasses import replace
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from torch.utils.checkpoint import checkpoint
 
 from vidcore.core.layers import DropPath, Mlp, MultiheadSelfAttention, trunc_normal_
 
@@ -41,6 +40,7 @@ from ..meta import K400_3D
 from ..recognizer import Recognizer
 from ..registry import register_preset
 from .heads3d import I3DHead
+from .transformer_common import maybe_checkpoint
 
 __all__ = [
     "SWIN_ARCHS",
@@ -244,9 +244,7 @@ class SwinBlock3D(nn.Module):
 
     def forward(self, x: Tensor, window: Size3, shift: Size3, mask: Tensor | None = None) -> Tensor:
         """``x`` ``(B, D, H, W, C)`` -> same shape."""
-        if self.with_cp and x.requires_grad:
-            return checkpoint(self._inner, x, window, shift, mask, use_reentrant=False)
-        return self._inner(x, window, shift, mask)
+        return maybe_checkpoint(self._inner, x, window, shift, mask, enabled=self.with_cp and self.training)
 
 
 class PatchMerging(nn.Module):
@@ -362,7 +360,7 @@ class SwinTransformer3D(nn.Module):
         drop_path_rate: stochastic depth, rising linearly from 0 over all blocks to this value.
         patch_norm: LayerNorm after the patch embedding.
         in_channels: input channels.
-        with_cp: activation checkpointing per block (training memory).
+        with_cp: activation checkpointing per block while training (:func:`maybe_checkpoint`).
 
     Input ``(N, C, T, H, W)``; output ``(N, 8*embed_dim, T/2, H/32, W/32)`` (after ``norm3``).
     """

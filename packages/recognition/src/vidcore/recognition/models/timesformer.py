@@ -47,9 +47,10 @@ from ..recognizer import Recognizer
 from ..registry import register_preset
 from .heads3d import I3DHead
 from .resnet3d import convert_mmaction_recognizer
+from .transformer_common import attend, maybe_checkpoint
 
-__all__ = ["DividedSpaceTimeBlock", "TimeSformer", "convert_mmaction_timesformer", "timesformer_backbone",
-           "timesformer_recognizer"]
+__all__ = ["DividedSpaceTimeBlock", "TimeSformer", "class_token_block", "convert_mmaction_timesformer",
+           "timesformer_backbone", "timesformer_recognizer"]
 
 AttentionType = Literal["divided_space_time", "joint_space_time", "space_only"]
 
@@ -91,7 +92,10 @@ class DividedSpaceTimeBlock(nn.Module):
         self.mlp = Mlp(dim, int(dim * mlp_ratio))
         self.drop_path = DropPath(drop_path) if drop_path > 0 else nn.Identity()
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, x: Tensor, cls_only: bool = False) -> Tensor:
+        """``(N, 1 + P*T, C)`` -> same; with ``cls_only`` only the class token ``(N, 1, C)``
+        (the spatial queries and the MLP then run on the class token alone: the backbone's last
+        block, whose patch outputs nothing reads)."""
         n, length, c = x.shape
         t = self.num_frames
         p = (length - 1) // t
@@ -103,11 +107,26 @@ class DividedSpaceTimeBlock(nn.Module):
         # spatial: (N, P*T, C) -> (N*T, P, C), each frame with its copy of the class token
         xs = patches.reshape(n, p, t, c).transpose(1, 2).reshape(n * t, p, c)
         xs = torch.cat((cls.expand(n, t, c).reshape(n * t, 1, c), xs), dim=1)  # (N*T, 1+P, C)
-        res = self.drop_path(self.attn(self.norm1(xs)))
+        xs = self.norm1(xs)
+        if cls_only:
+            res_cls = self.drop_path(attend(self.attn, xs[:, :1], xs))  # (N*T, 1, C)
+            cls = cls + res_cls.reshape(n, t, c).mean(dim=1, keepdim=True)  # mean over frames
+            return cls + self.drop_path(self.mlp(self.norm2(cls)))
+        res = self.drop_path(self.attn(xs))
         res_cls = res[:, 0].reshape(n, t, c).mean(dim=1, keepdim=True)  # (N, 1, C): mean over frames
         res_patches = res[:, 1:].reshape(n, t, p, c).transpose(1, 2).reshape(n, p * t, c)
         x = torch.cat((cls, patches), dim=1) + torch.cat((res_cls, res_patches), dim=1)
         return x + self.drop_path(self.mlp(self.norm2(x)))
+
+
+def class_token_block(block: TransformerBlock, x: Tensor) -> Tensor:
+    """The class token's output ``(N, 1, C)`` of a pre-norm ``block`` on ``x`` ``(N, L, C)`` (class
+    token first): its query attends over every token, the MLP runs on it alone (equal to
+    ``block(x)[:, :1]`` without computing the other rows)."""
+    h = block.norm1(x)
+    y = attend(block.attn, h[:, :1], h)
+    cls = x[:, :1] + block.drop_path(y if block.gamma_1 is None else block.gamma_1 * y)
+    return cls + block.mlp_branch(cls)
 
 
 class TimeSformer(nn.Module):
@@ -123,8 +142,11 @@ class TimeSformer(nn.Module):
         drop_rate: dropout after adding the position / time embeddings.
         drop_path_rate: stochastic depth, rising linearly to this value (MMAction2: 0.1).
         norm_eps: LayerNorm epsilon (1e-6).
+        with_cp: activation checkpointing per block while training (:func:`maybe_checkpoint`).
 
-    Input ``(N, C, T, H, W)``; output ``(N, embed_dim)`` (the normed class token).
+    Input ``(N, C, T, H, W)``; output ``(N, embed_dim)`` (the normed class token). Only the class
+    token's row of the last block is computed (nothing reads the patch rows): the same output as
+    MMAction2's full block, with less work.
     """
 
     def __init__(
@@ -142,8 +164,10 @@ class TimeSformer(nn.Module):
         drop_rate: float = 0.0,
         drop_path_rate: float = 0.1,
         norm_eps: float = 1e-6,
+        with_cp: bool = False,
     ) -> None:
         super().__init__()
+        self.with_cp = with_cp
         if attention_type not in ("divided_space_time", "joint_space_time", "space_only"):
             raise ValueError(
                 f"attention_type must be divided_space_time, joint_space_time or space_only, got {attention_type!r}"
@@ -205,16 +229,26 @@ class TimeSformer(nn.Module):
             patches = x[:, 1:].reshape(n, t, p, c).transpose(1, 2)
             patches = self.time_drop(patches + self.time_embed.unsqueeze(1))
             x = torch.cat((cls, patches.reshape(n, p * t, c)), dim=1)  # (N, 1+P*T, C)
-        for block in self.blocks:
-            x = block(x)
+        cp = self.with_cp and self.training
+        last = len(self.blocks) - 1
+        for i, block in enumerate(self.blocks):
+            if i < last:
+                x = maybe_checkpoint(block, x, enabled=cp)
+            elif isinstance(block, DividedSpaceTimeBlock):
+                x = maybe_checkpoint(block, x, True, enabled=cp)  # (N, 1, C): the class token only
+            else:
+                x = maybe_checkpoint(class_token_block, block, x, enabled=cp)  # (N or N*T, 1, C)
         if self.time_embed is None:
-            x = x.reshape(n, t, p + 1, c).mean(dim=1)  # (N*T, 1+P, C) -> (N, 1+P, C)
+            x = x.reshape(n, t, 1, c).mean(dim=1)  # space-only: (N*T, 1, C) -> (N, 1, C), mean over frames
         return self.norm(x)[:, 0]
 
 
-def timesformer_backbone(attention_type: AttentionType, *, num_frames: int = 8, img_size: int = 224) -> TimeSformer:
-    """ViT-B/16 TimeSformer as MMAction2's configs build it (drop path rising to 0.1)."""
-    return TimeSformer(num_frames=num_frames, img_size=img_size, attention_type=attention_type)
+def timesformer_backbone(
+    attention_type: AttentionType, *, num_frames: int = 8, img_size: int = 224, with_cp: bool = False
+) -> TimeSformer:
+    """ViT-B/16 TimeSformer as MMAction2's configs build it (drop path rising to 0.1); ``with_cp``:
+    activation checkpointing per block while training."""
+    return TimeSformer(num_frames=num_frames, img_size=img_size, attention_type=attention_type, with_cp=with_cp)
 
 
 # -- conversion ------------------------------------------------------------------------------------

@@ -23,7 +23,6 @@ from dataclasses import replace
 
 import torch
 from torch import Tensor, nn
-from torch.utils.checkpoint import checkpoint
 
 from vidcore.core.layers import DropPath, Mlp, MultiheadSelfAttention, trunc_normal_
 
@@ -32,6 +31,7 @@ from ..recognizer import Recognizer
 from ..registry import register_preset
 from .heads3d import I3DHead
 from .resnet3d import convert_mmaction_recognizer
+from .transformer_common import maybe_checkpoint
 
 __all__ = ["CBlock", "ConvMlp", "SABlock", "UniFormer", "UniFormerPatchEmbed", "uniformer_backbone"]
 
@@ -134,7 +134,7 @@ class UniFormer(nn.Module):
         drop_rate, attn_drop_rate: dropout (MLPs, after the patch embedding; attention probabilities).
         drop_path_rate: stochastic depth, rising linearly from 0 over all blocks.
         in_channels: input channels.
-        with_cp: activation checkpointing per block (training memory).
+        with_cp: activation checkpointing per block while training (:func:`maybe_checkpoint`).
 
     Input ``(N, C, T, H, W)``; output ``(N, embed_dims[-1], T/2, H/32, W/32)`` after the final BatchNorm.
     """
@@ -195,9 +195,7 @@ class UniFormer(nn.Module):
                 nn.init.zeros_(m.bias)
 
     def _run(self, block: nn.Module, x: Tensor) -> Tensor:
-        if self.with_cp and x.requires_grad:
-            return checkpoint(block, x, use_reentrant=False)
-        return block(x)
+        return maybe_checkpoint(block, x, enabled=self.with_cp and self.training)
 
     def forward(self, x: Tensor) -> Tensor:
         """(N, C, T, H, W) -> (N, embed_dims[-1], T/2, H/32, W/32)."""

@@ -26,7 +26,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from vidcore.core.layers import DropPath, Mlp, MultiheadSelfAttention, TransformerBlock, drop_path_rates
@@ -36,16 +35,33 @@ from ..recognizer import Recognizer
 from ..registry import register_preset
 from .heads3d import I3DHead
 from .resnet3d import convert_mmaction_recognizer
+from .transformer_common import attend, maybe_checkpoint
 
 __all__ = [
+    "CrossAttention",
     "GlobalUniBlock",
     "LocalMHRA",
     "LocalUniBlock",
+    "QuickGELU",
     "UniFormerV2",
     "convert_mmaction_uniformerv2",
     "uniformerv2_backbone",
     "uniformerv2_recognizer",
 ]
+
+
+class QuickGELU(nn.Module):
+    """CLIP's ``x * sigmoid(1.702 x)`` (as :class:`vidcore.core.layers.QuickGELU`, bit for bit).
+
+    Without autograd recording it runs in one output buffer (scale, sigmoid and product in
+    place) instead of three fresh tensors of the MLP's hidden size, the widest activation of the
+    model; with autograd it is the plain out-of-place expression."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        if torch.is_grad_enabled() and x.requires_grad:
+            return x * torch.sigmoid(1.702 * x)
+        y = torch.mul(x, 1.702)
+        return y.sigmoid_().mul_(x)
 
 
 class LocalMHRA(nn.Module):
@@ -93,6 +109,7 @@ class LocalUniBlock(TransformerBlock):
         dw_reduction: float = 1.5,
     ) -> None:
         super().__init__(dim, num_heads, qkv_bias=True, drop_path=drop_path, act="quick_gelu")
+        self.mlp.act = QuickGELU()
         self.num_frames = num_frames
         self.lmhra1 = LocalMHRA(dim, dw_reduction=dw_reduction) if lmhra else None
         self.lmhra2 = LocalMHRA(dim, dw_reduction=dw_reduction) if lmhra and double_lmhra else None
@@ -122,19 +139,7 @@ class CrossAttention(MultiheadSelfAttention):
     the rows of one fused ``[q | k | v]`` projection (``nn.MultiheadAttention``'s layout)."""
 
     def forward(self, x: Tensor, context: Tensor) -> Tensor:  # type: ignore[override]
-        c = x.shape[-1]
-        weight, bias = self.qkv.weight, self.qkv.bias
-        assert bias is not None
-        q = F.linear(x, weight[:c], bias[:c])
-        kv = F.linear(context, weight[c:], bias[c:])  # (N, Lk, 2C)
-        n, lq, lk = x.shape[0], x.shape[1], context.shape[1]
-        q = q.reshape(n, lq, self.num_heads, self.head_dim).transpose(1, 2)  # (N, heads, Lq, d)
-        kv = kv.reshape(n, lk, 2, self.num_heads, self.head_dim).permute(2, 0, 3, 1, 4)  # (2, N, heads, Lk, d)
-        out = F.scaled_dot_product_attention(
-            q, kv[0], kv[1], dropout_p=self.attn_drop if self.training else 0.0, scale=self.scale
-        )
-        out = out.transpose(1, 2).reshape(n, lq, c)  # (N, heads, Lq, d) -> (N, Lq, C)
-        return self.proj_drop(self.proj(out))
+        return attend(self, x, context)
 
 
 class GlobalUniBlock(nn.Module):
@@ -159,6 +164,7 @@ class GlobalUniBlock(nn.Module):
         self.attn = CrossAttention(dim, num_heads, qkv_bias=True)
         self.norm2 = nn.LayerNorm(dim)
         self.mlp = Mlp(dim, round(mlp_ratio * dim), act="quick_gelu", drop=mlp_dropout, out_drop=0.0)
+        self.mlp.act = QuickGELU()
         self.drop_path = DropPath(drop_path) if drop_path > 0 else nn.Identity()
         nn.init.xavier_uniform_(self.attn.qkv.weight)
         nn.init.zeros_(self.attn.proj.weight)
@@ -188,6 +194,8 @@ class UniFormerV2(nn.Module):
         n_dim, n_head, mlp_factor: global blocks' width (= ``width``), heads, MLP expansion.
         drop_path_rate: stochastic depth of the global blocks.
         mlp_dropout: per global block, dropout of its MLP's hidden activations.
+        with_cp: activation checkpointing per local and global block while training
+            (:func:`maybe_checkpoint`).
 
     Input ``(N, 3, T, H, W)``; output ``(N, width)``.
     """
@@ -213,8 +221,10 @@ class UniFormerV2(nn.Module):
         mlp_factor: float = 4.0,
         drop_path_rate: float = 0.0,
         mlp_dropout: Sequence[float] = (0.5, 0.5, 0.5, 0.5),
+        with_cp: bool = False,
     ) -> None:
         super().__init__()
+        self.with_cp = with_cp
         n_dim = width if n_dim is None else n_dim
         if n_dim != width:
             raise ValueError(f"the global blocks read the local tokens: n_dim {n_dim} must equal width {width}")
@@ -275,34 +285,38 @@ class UniFormerV2(nn.Module):
         x = self.ln_pre(x)
         length = h * w + 1
         query = self.temporal_cls_token.expand(n, 1, c)
+        cp = self.with_cp and self.training
         j = 0
         for i, block in enumerate(self.blocks):
-            x = block(x)
+            x = maybe_checkpoint(block, x, enabled=cp)
             if j < len(self.return_list) and i == self.return_list[j]:
                 tokens = x.reshape(n, t, length, c)
                 # patch tokens (N, T', h*w, C) -> (N, C, T', h, w) for the depthwise 3x3x3 encoding
                 feats = tokens[:, :, 1:].permute(0, 3, 1, 2).reshape(n, c, t, h, w)
                 pos = self.dpe[j](feats).flatten(3).permute(0, 2, 3, 1)  # -> (N, T', h*w, C)
                 tokens = torch.cat((tokens[:, :, :1], tokens[:, :, 1:] + pos), dim=2)
-                query = self.dec[j](query, tokens.reshape(n, t * length, c))
+                query = maybe_checkpoint(self.dec[j], query, tokens.reshape(n, t * length, c), enabled=cp)
                 j += 1
         gate = torch.sigmoid(self.balance)
         frame_cls = x.reshape(n, t, length, c)[:, :, 0].mean(dim=1)  # (N, C): CLIP class token over frames
         return self.norm((1 - gate) * query[:, 0] + gate * frame_cls)
 
 
-def uniformerv2_backbone(size: str, *, input_resolution: int = 224, num_frames: int = 8) -> UniFormerV2:
+def uniformerv2_backbone(
+    size: str, *, input_resolution: int = 224, num_frames: int = 8, with_cp: bool = False
+) -> UniFormerV2:
     """UniFormerV2-B/16 (``"base"``: CLIP ViT-B/16, global blocks on blocks 8-11) or -L/14
-    (``"large"``: CLIP ViT-L/14, blocks 20-23), as MMAction2's configs."""
+    (``"large"``: CLIP ViT-L/14, blocks 20-23), as MMAction2's configs; ``with_cp``: activation
+    checkpointing per block while training."""
     if size == "base":
         return UniFormerV2(
             input_resolution=input_resolution, patch_size=16, width=768, layers=12, heads=12, num_frames=num_frames,
-            return_list=(8, 9, 10, 11), n_head=12,
+            return_list=(8, 9, 10, 11), n_head=12, with_cp=with_cp,
         )  # fmt: skip
     if size == "large":
         return UniFormerV2(
             input_resolution=input_resolution, patch_size=14, width=1024, layers=24, heads=16, num_frames=num_frames,
-            return_list=(20, 21, 22, 23), n_head=16,
+            return_list=(20, 21, 22, 23), n_head=16, with_cp=with_cp,
         )  # fmt: skip
     raise ValueError(f"unknown UniFormerV2 size {size!r}; expected 'base' or 'large'")
 
@@ -366,12 +380,14 @@ _UNIFORMERV2 = replace(
     mean=_MEAN,
     std=_STD,
     convert_mmaction=convert_mmaction_uniformerv2,
+    sampling="uniform_sample",
 )
 
 _SAMPLING_NOTE = (
-    "MMAction2 samples with UniformSample (one frame from each of clip_len equal segments of the "
-    "video; test: 4 such clips x 3 crops), which vidcore's Preset does not express yet: clip_len "
-    "here is the frame count."
+    "Frames as MMAction2's UniformSample (sampling='uniform_sample'): one from each of clip_len equal "
+    "segments of the video, a random one in training; test: test_num_clips clips, clip k taking the "
+    "frame k/(test_num_clips+1) of the way into each segment, x 3 crops. (The two clip-pre K710 "
+    "configs ship the model only; they get the family's sampling.)"
 )
 _CFG = "recognition/uniformerv2/"
 

@@ -34,6 +34,7 @@ from ..recognizer import Recognizer
 from ..registry import register_preset
 from .heads3d import I3DHead
 from .resnet3d import convert_mmaction_recognizer
+from .transformer_common import maybe_checkpoint
 
 __all__ = [
     "VideoViT",
@@ -74,6 +75,7 @@ class VideoViT(nn.Module):
         use_mean_pooling: features = ``fc_norm(mean of tokens)``; otherwise ``norm(tokens)[:, 0]``
             (MMAction2's choice; there is no class token).
         norm_eps: LayerNorm epsilon (1e-6).
+        with_cp: activation checkpointing per block while training (:func:`maybe_checkpoint`).
 
     Input ``(N, C, T, H, W)``; output ``(N, embed_dim)``. :meth:`forward_tokens` gives the tokens.
     """
@@ -100,8 +102,10 @@ class VideoViT(nn.Module):
         learnable_pos_embed: bool = False,
         use_mean_pooling: bool = True,
         norm_eps: float = 1e-6,
+        with_cp: bool = False,
     ) -> None:
         super().__init__()
+        self.with_cp = with_cp
         if num_frames % tubelet_size or img_size % patch_size:
             raise ValueError(
                 f"num_frames {num_frames} must be a multiple of tubelet_size {tubelet_size} and "
@@ -160,8 +164,9 @@ class VideoViT(nn.Module):
     def forward_tokens(self, x: Tensor) -> Tensor:
         """Output tokens ``(N, L, C)`` after the blocks (and ``norm`` when not mean-pooling)."""
         x, _ = self.patchify(x)
+        cp = self.with_cp and self.training
         for block in self.blocks:
-            x = block(x)
+            x = maybe_checkpoint(block, x, enabled=cp)
         return self.norm(x)
 
     def forward(self, x: Tensor) -> Tensor:
@@ -184,14 +189,17 @@ def _init_vit(m: nn.Module) -> None:
         nn.init.zeros_(m.bias)
 
 
-def videomae_vit(size: str, *, num_frames: int = 16, img_size: int = 224) -> VideoViT:
+def videomae_vit(size: str, *, num_frames: int = 16, img_size: int = 224, with_cp: bool = False) -> VideoViT:
     """VideoMAE's ViT-S/B/L (``"small"``: 384 wide, 12 blocks, 6 heads; ``"base"``: 768, 12, 12;
-    ``"large"``: 1024, 24, 16), patch 16, tubelet 2, as MMAction2's configs."""
+    ``"large"``: 1024, 24, 16), patch 16, tubelet 2, as MMAction2's configs; ``with_cp``:
+    activation checkpointing per block while training."""
     dims = {"small": (384, 12, 6), "base": (768, 12, 12), "large": (1024, 24, 16)}
     if size not in dims:
         raise ValueError(f"unknown VideoMAE ViT size {size!r}; expected one of {sorted(dims)}")
     width, depth, heads = dims[size]
-    return VideoViT(embed_dim=width, depth=depth, num_heads=heads, num_frames=num_frames, img_size=img_size)
+    return VideoViT(
+        embed_dim=width, depth=depth, num_heads=heads, num_frames=num_frames, img_size=img_size, with_cp=with_cp
+    )
 
 
 # -- conversion ------------------------------------------------------------------------------------
