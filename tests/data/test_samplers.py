@@ -229,3 +229,29 @@ def test_dense_sample_properties(num_frames, clip_len, frame_interval, num_clips
     views = 10 if test_mode else 1
     assert out.shape == (views * num_clips * clip_len,)
     assert out.min() >= 0 and out.max() < num_frames
+
+
+def test_uniform_sample_test_mode_clips_by_hand():
+    # 9 frames, 4 segments of 8/4 = 2 (starts 0, 2, 4, 6); 3 clips shift by int(k * 2/4), k = 1..3: 0, 1, 1.
+    np.testing.assert_array_equal(
+        samplers.uniform_sample(9, clip_len=4, num_clips=3, test_mode=True), [0, 2, 4, 6, 1, 3, 5, 7, 1, 3, 5, 7]
+    )
+    # 100 frames, 8 segments of 99/8 = 12.375: starts round(12.375 i) = 0 12 25 37 50 62 74 87 (49.5
+    # rounds half to even, to 50); one clip shifts by int(12.375 / 2) = 6.
+    np.testing.assert_array_equal(
+        samplers.uniform_sample(100, clip_len=8, test_mode=True), [6, 18, 31, 43, 56, 68, 80, 93]
+    )
+    # 3 frames for 8: segments of 2/8 frame, starts round(0.25 i) (0.5 -> 0, 1.5 -> 2); frames repeat.
+    np.testing.assert_array_equal(samplers.uniform_sample(3, clip_len=8, test_mode=True), [0, 0, 0, 1, 1, 1, 2, 2])
+
+
+def test_uniform_sample_train_mode_draws_within_each_segment():
+    # 9 frames, 4 segments: frame i is drawn from round(2i) .. round(2i + 2), both ends included.
+    rng = np.random.default_rng(0)
+    draws = np.stack([samplers.uniform_sample(9, clip_len=4, rng=rng) for _ in range(300)])
+    assert draws.shape == (300, 4)
+    assert [sorted(set(col.tolist())) for col in draws.T] == [[0, 1, 2], [2, 3, 4], [4, 5, 6], [6, 7, 8]]
+    # the same seed gives the same clip
+    np.testing.assert_array_equal(
+        samplers.uniform_sample(50, clip_len=8, rng=3), samplers.uniform_sample(50, clip_len=8, rng=3)
+    )

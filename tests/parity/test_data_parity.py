@@ -324,3 +324,32 @@ def test_resize_kernel_within_one_level_of_opencv(w, h):
     ours = resize_video(torch.from_numpy(img).permute(2, 0, 1)[None], (h, w))[0].permute(1, 2, 0).numpy()
     diff = np.abs(ours.astype(int) - ref.astype(int))
     assert diff.max() <= 1 and diff.mean() < 0.5
+
+
+# Random video lengths (seeded) for UniformSample, short ones included.
+UNIFORM_LENGTHS = tuple(int(n) for n in np.random.default_rng(10).integers(1, 400, size=24))
+
+
+@pytest.mark.parametrize(("clip_len", "num_clips"), [(8, 4), (8, 1), (16, 2), (32, 4), (40, 1)])
+def test_uniform_sample_test_mode_exact_random_lengths(clip_len, num_clips):
+    mm = loading.UniformSample(clip_len, num_clips, test_mode=True)
+    for n in UNIFORM_LENGTHS:
+        ours = samplers.uniform_sample(n, clip_len=clip_len, num_clips=num_clips, test_mode=True)
+        np.testing.assert_array_equal(ours, _mm(mm, n), err_msg=f"num_frames={n}")
+
+
+@pytest.mark.parametrize("clip_len", [8, 16])
+def test_uniform_sample_train_mode_same_range_per_frame(clip_len):
+    """Train mode draws from NumPy's global state in MMAction2 and from a Generator here, so the
+    draws differ; the set of frames each output position can take must be the same. Lengths up
+    to 120 keep every segment at most 16 frames wide, so 400 draws reach every frame of it."""
+    mm = loading.UniformSample(clip_len, 1, test_mode=False)
+    np.random.seed(0)
+    rng = np.random.default_rng(0)
+    for n in UNIFORM_LENGTHS[:12]:
+        n = n % 120 + 1
+        theirs = np.stack([_mm(mm, n) for _ in range(400)])
+        ours = np.stack([samplers.uniform_sample(n, clip_len=clip_len, rng=rng) for _ in range(400)])
+        assert ours.shape == theirs.shape == (400, clip_len)
+        for pos in range(clip_len):
+            assert set(ours[:, pos].tolist()) == set(theirs[:, pos].tolist()), f"num_frames={n} position {pos}"

@@ -12,6 +12,12 @@ Three stages, as in every MMAction2 recognition config:
   ``test_twice_sample``) -> short side -> ``ThreeCrop``/``TenCrop``/``CenterCrop`` of
   ``test_crop_size``.
 
+Presets with ``sampling="uniform_sample"`` (UniFormerV2, MViTv2 on Something-Something V2) sample
+as MMAction2's ``UniformSample`` (:func:`~vidcore.data.samplers.uniform_sample`): one frame in each
+of ``clip_len`` equal segments of the video, a random one in training, and in test mode
+``test_num_clips`` clips whose frames sit ``k / (test_num_clips + 1)`` of the way into each
+segment (one clip, ``k = 1``, for validation); ``frame_interval`` is not used.
+
     from vidcore.recognition.pipelines import test_pipeline
     pipe = test_pipeline(get_preset("tsm_r50_1x1x8_kinetics400"))
     dataset = VideoDataset(list_file, root, sampler=pipe.sampler, transform=pipe.transform,
@@ -30,7 +36,7 @@ from typing import Any, Literal
 import numpy as np
 import torch
 
-from vidcore.data.samplers import dense_sample, sample_frames
+from vidcore.data.samplers import dense_sample, sample_frames, uniform_sample
 from vidcore.data.transforms import (
     CenterCrop,
     Compose,
@@ -154,6 +160,8 @@ def _is_2d(preset: Preset) -> bool:
 
 
 def _train_sampler(preset: Preset) -> Callable[..., np.ndarray]:
+    if preset.sampling == "uniform_sample":
+        return partial(uniform_sample, clip_len=preset.clip_len, num_clips=1)
     if preset.sampling == "dense":
         return partial(
             dense_sample,
@@ -227,7 +235,9 @@ def train_pipeline(
 def val_pipeline(preset: Preset) -> Pipeline:
     """One deterministic view per video: test-mode sampling of one clip (3D) or the segment
     centres (2D), short side resize, ``CenterCrop(crop_size)`` (MMAction2's ``val_pipeline``)."""
-    if preset.sampling == "dense":
+    if preset.sampling == "uniform_sample":
+        sampler = partial(uniform_sample, clip_len=preset.clip_len, num_clips=1, test_mode=True)
+    elif preset.sampling == "dense":
         sampler = partial(
             dense_sample, clip_len=preset.clip_len, frame_interval=preset.frame_interval,
             num_clips=preset.num_clips, test_mode=True, num_sample_positions=1,
@@ -266,10 +276,13 @@ def test_pipeline(preset: Preset) -> Pipeline:
             num_views = 2 if preset.test_twice_sample else 1
         frames = preset.test_num_clips * preset.clip_len
     else:
-        sampler = partial(
-            sample_frames, clip_len=preset.clip_len, frame_interval=preset.frame_interval,
-            num_clips=preset.test_num_clips, test_mode=True,
-        )  # fmt: skip
+        if preset.sampling == "uniform_sample":
+            sampler = partial(uniform_sample, clip_len=preset.clip_len, num_clips=preset.test_num_clips, test_mode=True)
+        else:
+            sampler = partial(
+                sample_frames, clip_len=preset.clip_len, frame_interval=preset.frame_interval,
+                num_clips=preset.test_num_clips, test_mode=True,
+            )  # fmt: skip
         num_views = preset.test_num_clips
         frames = preset.clip_len
     size = preset.test_crop_size

@@ -46,7 +46,8 @@ class Preset(ModelPreset):
         input_layout: ``"NCHW"`` (2D) or ``"NCTHW"`` (3D).
         clip_len, frame_interval, num_clips: training-time sampling.
         sampling: ``"uniform"`` (TSN segments / random clip), ``"dense"`` (MMAction2's
-            ``DenseSampleFrames``).
+            ``DenseSampleFrames``), ``"uniform_sample"`` (MMAction2's ``UniformSample``: one frame
+            per each of ``clip_len`` equal segments of the video, see ``pipelines``; 3D presets).
         test_num_clips: clips (3D) or segments (2D) sampled at test time.
         test_crops: spatial crops per clip at test time (1 centre, 3 three-crop, 10 ten-crop).
         test_twice_sample: MMAction2's ``twice_sample`` (2D): a second set of segments shifted by
@@ -68,7 +69,7 @@ class Preset(ModelPreset):
     clip_len: int = 1
     frame_interval: int = 1
     num_clips: int = 1
-    sampling: Literal["uniform", "dense"] = "uniform"
+    sampling: Literal["uniform", "dense", "uniform_sample"] = "uniform"
     test_num_clips: int = 1
     test_crops: int = 1
     test_twice_sample: bool = False
@@ -95,6 +96,12 @@ class Preset(ModelPreset):
             raise ValueError(f"preset {name}: input_layout must be NCHW or NCTHW")
         if len(self.mean) != len(self.std):
             raise ValueError(f"preset {name}: mean and std differ in length")
+        if self.sampling not in ("uniform", "dense", "uniform_sample"):
+            raise ValueError(
+                f"preset {name}: sampling must be 'uniform', 'dense' or 'uniform_sample', got {self.sampling!r}"
+            )
+        if self.sampling == "uniform_sample" and self.input_layout != "NCTHW":
+            raise ValueError(f"preset {name}: sampling 'uniform_sample' (clips of clip_len frames) needs a 3D preset")
         if self.train_crop not in (None, "multiscale", "random_resized", "random"):
             raise ValueError(f"preset {name}: unknown train_crop {self.train_crop!r}")
 
