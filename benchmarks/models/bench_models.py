@@ -132,6 +132,15 @@ def _max_rss_mib() -> float:
     return rss / (1024 * 1024) if sys.platform == "darwin" else rss / 1024
 
 
+def _load_avg() -> float | None:
+    """The 1-minute load average (runnable processes; compare with the core count), ``None`` where
+    the OS has none: recorded with every preset, since the figures of a shared machine depend on it."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except (AttributeError, OSError):
+        return None
+
+
 # ---------------------------------------------------------------------------- MMAction2
 _MM: dict[str, Any] = {}
 
@@ -302,7 +311,7 @@ def bench_preset(name: str, st: Settings) -> list[Result]:
         "warmup": st.warmup,
         "repeats": st.repeats,
     }
-    notes: dict[str, Any] = {}
+    notes: dict[str, Any] = {"load_avg_1m_start": _load_avg()}
     fwd_fns: dict[str, Callable[[], Any]] = {"eager": _forward_fn(model.eval(), x_fwd)}
     train_fns: dict[str, Callable[[], Any]] = {}
     extra_of: dict[str, dict[str, Any]] = {}
@@ -392,7 +401,7 @@ def bench_preset(name: str, st: Settings) -> list[Result]:
             if key.endswith("_error"):
                 notes[f"{kind}_{key}"] = val
     rss1 = _max_rss_mib()
-    notes.update({"max_rss_mib": round(rss1, 1), "rss_growth_mib": round(rss1 - rss0, 1)})
+    notes.update({"max_rss_mib": round(rss1, 1), "rss_growth_mib": round(rss1 - rss0, 1), "load_avg_1m_end": _load_avg()})
 
     out: list[Result] = []
     for kind, got, batch in (("fwd", fwd, st.fwd_batch), ("train", tr, st.train_batch)):
@@ -472,7 +481,7 @@ def format_table(results: Sequence[Result]) -> str:
         base = f"{r.baseline_value:.3g} ({r.baseline_name})" if r.baseline_value else "-"
         ratio = f"{r.ratio:.2f}x" if r.ratio is not None else "-"
         note = ", ".join(
-            f"{k}={r.extra[k]}" for k in ("compile_s", "max_rss_mib") if k in r.extra
+            f"{k}={r.extra[k]}" for k in ("compile_s", "max_rss_mib", "load_avg_1m_start", "load_avg_1m_end") if k in r.extra
         )
         err = [k for k in r.extra if k.endswith(("_error", "_skipped"))]
         if err:
@@ -536,7 +545,7 @@ def main(argv: list[str] | None = None) -> int:
         "quick": args.quick,
         "transformers": args.transformers,
         "settings": vars(st),
-        "machine": {**machine_info(), "threads": st.threads},
+        "machine": {**machine_info(), "threads": st.threads, "cores": os.cpu_count(), "load_avg_1m_end": _load_avg()},
         "seconds": round(time.time() - t0, 1),
         "results": [r.to_dict() for r in results],
     }
