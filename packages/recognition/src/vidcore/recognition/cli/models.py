@@ -16,7 +16,7 @@ def columns(preset: Preset) -> dict[str, Any]:
         "layout": preset.input_layout,
         "clip": "x".join(str(d) for d in preset.input_shape),
         "sampling": f"{preset.clip_len}x{preset.frame_interval}x{preset.num_clips}"
-        + ("-dense" if preset.sampling == "dense" else ""),
+        + {"dense": "-dense", "uniform_sample": "-uniform"}.get(preset.sampling, ""),
         "test_views": preset.test_views,
         "test_clip": "x".join(str(d) for d in preset.test_input_shape[1:]),
     }
