@@ -361,3 +361,24 @@ def test_tiny_vit_detector_predicts_per_box() -> None:
     alone = model.predict(video[1:], boxes[1:])
     assert torch.allclose(alone[0].scores, dets[1].scores, atol=1e-6)
 
+
+def test_head_loss_with_background_rois_by_hand() -> None:
+    """``keep`` puts background RoIs (all-zero targets) into the loss; RoIs left out do not count;
+    the logged rates stay on the labelled RoIs."""
+    head = BBoxHeadAVA(4, 3, dropout_ratio=0.0)
+    logits = torch.tensor([[9.0, 1.0, -1.0], [9.0, 2.0, 0.5], [9.0, -3.0, 3.0]])
+    targets = torch.tensor([[0.0, 1.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
+
+    def bce(z: float, y: float) -> float:
+        p = 1 / (1 + math.exp(-z))
+        return -(y * math.log(p) + (1 - y) * math.log(1 - p))
+
+    out = head.loss(logits, targets, keep=torch.tensor([True, True, False]))
+    expected = (bce(1.0, 1) + bce(-1.0, 0) + bce(2.0, 0) + bce(0.5, 0)) / 4
+    assert float(out["loss"]) == pytest.approx(expected, rel=1e-6)
+    assert float(out["recall@thr=0.5"]) == pytest.approx(1.0)
+    assert float(head.loss(logits, targets)["loss"]) == pytest.approx((bce(1.0, 1) + bce(-1.0, 0)) / 2, rel=1e-6)
+    # Only background kept: a loss with no labelled RoI (the rates are 0).
+    only_bg = head.loss(logits, targets, keep=torch.tensor([False, True, True]))
+    assert float(only_bg["loss"]) == pytest.approx((bce(2.0, 0) + bce(0.5, 0) + bce(-3.0, 0) + bce(3.0, 0)) / 4, rel=1e-6)
+

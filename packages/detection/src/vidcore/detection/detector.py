@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import torch
 from torch import Tensor, nn
+from torchvision.ops import box_iou
 
 from .batch import DetectionBatch
 from .models.roi_head import AVARoIHead, boxes_to_rois, sample_rois
@@ -42,6 +43,9 @@ class AVADetector(nn.Module):
         roi_head: :class:`~vidcore.detection.models.roi_head.AVARoIHead`.
         mean, std: per-channel normalization in 0-255 units.
         train_rois_per_frame, pos_iou_thr: the training RoI sampler (32, 0.9 in MMAction2).
+        background_iou: ``None`` (MMAction2): only RoIs with a label enter the loss. A number: sampled
+            RoIs whose IoU with every ground-truth box is below it enter too, with all-zero targets,
+            so that boxes on no actor learn low scores (where proposals include non-actors).
     """
 
     def __init__(
@@ -53,6 +57,7 @@ class AVADetector(nn.Module):
         std: Sequence[float] = IMAGENET_STD_255,
         train_rois_per_frame: int = 32,
         pos_iou_thr: float = 0.9,
+        background_iou: float | None = None,
     ) -> None:
         super().__init__()
         self.backbone = backbone
@@ -61,6 +66,7 @@ class AVADetector(nn.Module):
         self.register_buffer("std", torch.tensor(std, dtype=torch.float32), persistent=False)
         self.train_rois_per_frame = train_rois_per_frame
         self.pos_iou_thr = pos_iou_thr
+        self.background_iou = background_iou
 
     @property
     def num_classes(self) -> int:
@@ -86,11 +92,12 @@ class AVADetector(nn.Module):
         if batch.gt_boxes is None or batch.gt_labels is None:
             raise ValueError("forward_train needs gt_boxes and gt_labels in the batch")
         x = self.preprocess(batch.video)
-        boxes, targets = [], []
+        boxes, targets, keep = [], [], []
         for props, gt, labels in zip(batch.proposals, batch.gt_boxes, batch.gt_labels):
+            gt = gt.as_subclass(Tensor).to(x.device).float()
             b, t = sample_rois(
                 props.as_subclass(Tensor).to(x.device).float(),
-                gt.as_subclass(Tensor).to(x.device).float(),
+                gt,
                 labels.to(x.device),
                 pos_iou_thr=self.pos_iou_thr,
                 num=self.train_rois_per_frame,
@@ -98,10 +105,15 @@ class AVADetector(nn.Module):
             )
             boxes.append(b)
             targets.append(t)
+            positive = t[:, 1:].sum(dim=1) > 0
+            if self.background_iou is not None and gt.shape[0] > 0:
+                positive |= box_iou(b, gt).amax(dim=1) < self.background_iou  # (S, G) -> (S,)
+            keep.append(positive)
         rois = boxes_to_rois(boxes).to(x.device)
         keys = [batch.img_keys[int(i)] for i in rois[:, 0].tolist()] if batch.img_keys else []
         logits = self.roi_head(self.forward_features(x), rois, keys)
-        return self.roi_head.bbox_head.loss(logits, torch.cat(targets).to(logits.device))
+        mask = torch.cat(keep).to(logits.device) if self.background_iou is not None else None
+        return self.roi_head.bbox_head.loss(logits, torch.cat(targets).to(logits.device), keep=mask)
 
     @torch.no_grad()
     def predict(self, video: Tensor, proposals: Sequence[Tensor], img_keys: Sequence[str] | None = None) -> list[Detections]:

@@ -188,17 +188,26 @@ class BBoxHeadAVA(nn.Module):
             x = self.dropout(x)
         return self.fc_cls(x)
 
-    def loss(self, logits: Tensor, targets: Tensor) -> dict[str, Tensor]:
+    def loss(self, logits: Tensor, targets: Tensor, keep: Tensor | None = None) -> dict[str, Tensor]:
         """Loss on the RoIs with a positive label (column 0 ignored), plus the share of their
         true labels scored above 0.5 (``recall@thr=0.5``) and of predictions that are true
-        (``prec@thr=0.5``), micro per RoI, as MMAction2 logs them."""
+        (``prec@thr=0.5``), micro per RoI, as MMAction2 logs them. ``keep`` (boolean ``(R,)``)
+        chooses the RoIs of the loss instead (background RoIs with all-zero targets included);
+        the two rates stay on the RoIs with a positive label."""
         logits, targets = logits[:, 1:], targets[:, 1:]
         pos = targets.sum(dim=1) > 0
+        if keep is not None:
+            if not bool(keep.any()):
+                zero = logits.sum() * 0.0
+                return {"loss": zero, "recall@thr=0.5": zero.detach(), "prec@thr=0.5": zero.detach()}
+            loss = multilabel_focal_loss(logits[keep], targets[keep], self.focal_alpha, self.focal_gamma)
         logits, targets = logits[pos], targets[pos]
         if logits.shape[0] == 0:
             zero = logits.sum() * 0.0
-            return {"loss": zero, "recall@thr=0.5": zero.detach(), "prec@thr=0.5": zero.detach()}
-        loss = multilabel_focal_loss(logits, targets, self.focal_alpha, self.focal_gamma)
+            return {"loss": loss if keep is not None else zero, "recall@thr=0.5": zero.detach(),
+                    "prec@thr=0.5": zero.detach()}  # fmt: skip
+        if keep is None:
+            loss = multilabel_focal_loss(logits, targets, self.focal_alpha, self.focal_gamma)
         with torch.no_grad():
             pred, truth = logits.sigmoid() > 0.5, targets > 0.5
             correct = (pred & truth).sum(1).float()

@@ -67,9 +67,11 @@ def slowonly_detector(
     base_channels: int = 64,
     featmap_stride: Literal[8, 16] = 16,
     inflate: tuple[int, int, int, int] = (0, 0, 1, 1),
+    background_iou: float | None = None,
 ) -> AVADetector:
     """A SlowOnly detector (2048 RoI channels for R50/R101, twice that with ``with_global``);
-    ``featmap_stride=8`` leaves the third stage unstrided too (small inputs)."""
+    ``featmap_stride=8`` leaves the third stage unstrided too (small inputs); ``background_iou``: see
+    :class:`~vidcore.detection.detector.AVADetector`."""
     strides = (1, 2, 2, 1) if featmap_stride == 16 else (1, 2, 1, 1)
     backbone = slowonly_ava_backbone(
         depth, non_local=non_local, base_channels=base_channels, spatial_strides=strides, inflate=inflate
@@ -80,7 +82,7 @@ def slowonly_detector(
         BBoxHeadAVA(channels, num_classes, dropout_ratio=dropout_ratio, mlp_head=mlp_head,
                     focal_alpha=focal_alpha, focal_gamma=focal_gamma),
     )  # fmt: skip
-    return AVADetector(backbone, head)
+    return AVADetector(backbone, head, background_iou=background_iou)
 
 
 # -- presets ---------------------------------------------------------------------------------------
@@ -164,13 +166,17 @@ def slowonly_r101_8x8x1_ava21(num_classes: int = 81) -> AVADetector:
         SYNTH,
         convert_mmaction=convert_mmaction_detector,
         notes="A small SlowOnly (ResNet-18 layout, 16 stem channels, 128 RoI channels, temporal convolutions "
-        "from res3 on) for the synthetic detection set (vidcore.data.synth_detection); trained from scratch "
-        "by the demo.",
+        "from res3 on, background RoIs in the loss) for the synthetic detection set "
+        "(vidcore.data.synth_detection); trained from scratch by the demo.",
     )
 )
 def slowonly_r18_synth(num_classes: int = 5) -> AVADetector:
     """SlowOnly-R18 with 16 base channels, stride 16, 8 frames 1 apart (one second at 8 fps), and
     temporal convolutions in res3 too (``inflate=(0, 1, 1, 1)``): on 96-pixel frames res4/res5 see a
     6x6 map, where the synthetic actors' 10-pixel moves are under one cell; res3's 12x12 map (stride 8)
-    resolves them, for 3 % more parameters and about the same compute."""
-    return slowonly_detector(18, num_classes, base_channels=16, dropout_ratio=0.2, inflate=(0, 1, 1, 1))
+    resolves them, for 3 % more parameters and about the same compute. Sampled RoIs on no actor
+    (IoU < 0.5) are trained towards all-zero targets (``background_iou=0.5``): the synthetic
+    proposals include boxes on empty background, which the AVA loss alone never sees."""
+    return slowonly_detector(
+        18, num_classes, base_channels=16, dropout_ratio=0.2, inflate=(0, 1, 1, 1), background_iou=0.5
+    )
