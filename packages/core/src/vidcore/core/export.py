@@ -54,8 +54,11 @@ def _require_onnx(extra: str) -> None:
         raise ExportError(f"ONNX export needs {' and '.join(missing)}: {extra}")
 
 
-def _export_onnx(module: nn.Module, x: Tensor, out: Path, input_name: str, output_name: str) -> None:
+def _export_onnx(
+    module: nn.Module, x: Tensor, out: Path, input_name: str, output_name: str, dynamic_batch: bool = False
+) -> None:
     errors = []
+    axes = {input_name: {0: "batch"}, output_name: {0: "batch"}} if dynamic_batch else None
     # the TorchScript-based exporter first (faster, no onnxscript), then the torch.export-based one
     for dynamo in (False, True):
         try:
@@ -63,7 +66,7 @@ def _export_onnx(module: nn.Module, x: Tensor, out: Path, input_name: str, outpu
                 warnings.simplefilter("ignore")  # deprecation notes and the dynamo exporter's narration
                 torch.onnx.export(
                     module, (x,), str(out), dynamo=dynamo, input_names=[input_name], output_names=[output_name],
-                    verbose=False,
+                    verbose=False, dynamic_axes=axes,
                 )  # fmt: skip
             return
         except Exception as exc:  # try the other exporter before giving up
@@ -99,13 +102,15 @@ def export_traced(
     atol: float = 1e-4,
     rtol: float = 1e-4,
     onnx_extra: str = "pip install onnx onnxruntime onnxscript",
+    dynamic_batch: bool = False,
 ) -> ExportResult:
     """Trace ``module`` (put in eval mode, on CPU) on ``example`` and write it to ``out``.
 
     The input shape (batch size included) is fixed by ``example``. With a ``probe`` (another input
     of the same shape; ``None``: no check) the exported file is run on it and must match eager
     PyTorch within ``atol + rtol * max|eager|``; otherwise :class:`ExportError` and the file is
-    removed. ``name`` names the model in errors; ``onnx_extra`` is the install hint for ONNX.
+    removed. ``name`` names the model in errors; ``onnx_extra`` is the install hint for ONNX;
+    ``dynamic_batch`` leaves the first dimension of an ONNX graph's input and output free.
     """
     if format not in ("torchscript", "onnx"):
         raise ValueError(f"format must be 'torchscript' or 'onnx', got {format!r}")
@@ -125,7 +130,7 @@ def export_traced(
             if format == "torchscript":
                 torch.jit.trace(module, (example,), check_trace=False).save(str(path))
             else:
-                _export_onnx(module, example, path, input_name, output_name)
+                _export_onnx(module, example, path, input_name, output_name, dynamic_batch)
     except ExportError:
         raise
     except Exception as exc:
