@@ -23,3 +23,16 @@ def test_rows_in_index_order_and_accuracy_unchanged() -> None:
     np.testing.assert_array_equal(out["indices"], [0, 1, 2, 3])
     np.testing.assert_allclose(out["scores"], scores[[1, 3, 2, 0]].double().numpy())
     np.testing.assert_array_equal(out["labels"], [1, 0, 0, 1])
+
+
+def test_classification_lines_print_percentages_and_the_skipped_count() -> None:
+    from vidcore.core.experiment import classification_lines
+
+    lines = classification_lines({"top1": 0.5, "mean_class_accuracy": 0.125, "num_samples": 8, "num_skipped": 2},
+                                 unit="videos")  # fmt: skip
+    assert [line.strip() for line in lines] == [
+        "top-1 accuracy:  50.00 %",
+        "mean class accuracy:  12.50 %",
+        "videos: 8 (2 unreadable, skipped)",
+    ]
+    assert classification_lines({"top5": 1.0})[-1].strip() == "samples: ?"

@@ -39,6 +39,7 @@ __all__ = [
     "ExperimentLike",
     "Split",
     "Task",
+    "classification_lines",
     "is_main_process",
     "load_experiment",
     "resolve_config",
@@ -163,6 +164,24 @@ class Task(ABC):
         from vidcore.core.registry import RegistryError
 
         return (ConfigError, CheckpointError, RegistryError, FileNotFoundError)
+
+
+_CLASSIFICATION_METRICS = {
+    "top1": "top-1 accuracy",
+    "top5": "top-5 accuracy",
+    "mean_class_accuracy": "mean class accuracy",
+    "mean_average_precision": "mean average precision",
+}
+
+
+def classification_lines(result: Mapping[str, Any], *, unit: str = "samples") -> list[str]:
+    """What a classification task's ``test`` prints: each accuracy present in ``result`` as a
+    percentage, then the number of ``unit`` evaluated and how many were unreadable and skipped."""
+    lines = [f"{title:>22}: {100 * result[key]:6.2f} %" for key, title in _CLASSIFICATION_METRICS.items() if key in result]
+    skipped = result.get("num_skipped", 0)
+    tail = f" ({skipped} unreadable, skipped)" if skipped else ""
+    lines.append(f"{unit:>22}: {result.get('num_samples', '?')}{tail}")
+    return lines
 
 
 def run_checkpoint(run_dir: str | PathLike[str]) -> Path:

@@ -457,13 +457,7 @@ class RecognitionTask(Task):
             np.savetxt(out_dir / "confusion_matrix.csv", result["confusion_matrix"], fmt="%d", delimiter=",")
 
     def format_results(self, result: Mapping[str, Any]) -> list[str]:
-        names = {"top1": "top-1 accuracy", "top5": "top-5 accuracy", "mean_class_accuracy": "mean class accuracy",
-                 "mean_average_precision": "mean average precision"}  # fmt: skip
-        lines = [f"{title:>22}: {100 * result[key]:6.2f} %" for key, title in names.items() if key in result]
-        skipped = result.get("num_skipped", 0)
-        lines.append(f"{'videos':>22}: {result.get('num_samples', '?')}" + (
-            f" ({skipped} unreadable, skipped)" if skipped else ""))  # fmt: skip
-        return lines
+        return core_experiment.classification_lines(result, unit="videos")
 
     def user_errors(self) -> tuple[type[BaseException], ...]:
         from vidcore.data.errors import DataError

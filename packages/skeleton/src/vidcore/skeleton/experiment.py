@@ -185,10 +185,7 @@ class SkeletonTask(Task):
             (out_dir / "confusion_matrix.json").write_text(json.dumps(np.asarray(result["confusion_matrix"]).tolist()))
 
     def format_results(self, result: Mapping[str, Any]) -> list[str]:
-        lines = [f"{k:>20}: {100 * result[k]:6.2f} %" for k in ("top1", "top5", "mean_class_accuracy") if k in result]
-        if result.get("num_skipped"):
-            lines.append(f"({result['num_skipped']} samples unreadable, skipped)")
-        return lines
+        return core_experiment.classification_lines(result, unit="sequences")
 
     def user_errors(self) -> tuple[type[BaseException], ...]:
         from vidcore.data.errors import DataError
