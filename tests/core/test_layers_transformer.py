@@ -47,3 +47,30 @@ def test_mlp_output_dropout_can_differ() -> None:
     mlp = Mlp(4, 8, drop=0.5, out_drop=0.0)
     assert isinstance(mlp.drop1, nn.Dropout) and mlp.drop1.p == 0.5 and mlp.drop2.p == 0.0
     assert Mlp(4, 8, drop=0.3).drop2.p == 0.3
+
+
+def test_set_drop_path_rate_follows_block_order_across_stages() -> None:
+    from torch import nn
+
+    from vidcore.core.layers import DropPath, TransformerBlock, set_drop_path_rate
+
+    # two "stages" of 3 and 2 blocks: one linear schedule over the 5 blocks in registration order
+    net = nn.Sequential(
+        nn.Sequential(*[TransformerBlock(8, 2, drop_path=0.3) for _ in range(3)]),
+        nn.Linear(8, 8),
+        nn.Sequential(*[TransformerBlock(8, 2) for _ in range(2)]),
+    )
+    assert set_drop_path_rate(net, 0.4) == 5
+    blocks = [m for m in net.modules() if isinstance(m, TransformerBlock)]
+    got = [b.drop_path.p if isinstance(b.drop_path, DropPath) else 0.0 for b in blocks]
+    assert got == pytest.approx([0.0, 0.1, 0.2, 0.3, 0.4])
+    assert isinstance(blocks[0].drop_path, nn.Identity)
+    set_drop_path_rate(net, 0.0)  # off everywhere
+    assert all(isinstance(b.drop_path, nn.Identity) for b in blocks)
+    x = torch.randn(2, 5, 8)
+    net.train()
+    assert torch.equal(net(x), net(x))  # no stochastic branch left
+    with pytest.raises(ValueError, match="no blocks"):
+        set_drop_path_rate(nn.Linear(3, 3), 0.1)
+    with pytest.raises(ValueError, match=r"\[0, 1\)"):
+        set_drop_path_rate(net, 1.0)

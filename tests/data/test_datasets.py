@@ -21,6 +21,7 @@ from vidcore.data.datasets import (
     PoseDataset,
     RawframeDataset,
     RepeatDataset,
+    RepeatedSamples,
     SkippedSample,
     VideoDataset,
     collate_samples,
@@ -314,3 +315,107 @@ def test_dataset_pickles_for_workers_and_copies(videos: Path) -> None:
     copy = pickle.loads(pickle.dumps(ds))  # outside process start: the shared counter becomes local
     assert copy.num_skipped == 1 and len(copy.skipped) == 1
     assert isinstance(copy[0], SkippedSample) and copy.num_skipped == 2 and ds.num_skipped == 1
+
+
+# ---------------------------------------------------------------- repeated augmentation
+
+
+class _CountingOpen:
+    """Wraps ``open_video`` and records every ``get_frames`` call's indices."""
+
+    def __init__(self, real) -> None:
+        self.real = real
+        self.calls: list[list[int]] = []
+
+    def __call__(self, *args, **kwargs):
+        reader = self.real(*args, **kwargs)
+        get = reader.get_frames
+
+        def counted(inds):
+            self.calls.append([int(i) for i in np.asarray(inds)])
+            return get(inds)
+
+        reader.get_frames = counted
+        return reader
+
+
+def _random_draw(num_frames: int, *, rng: np.random.Generator) -> np.ndarray:
+    return np.sort(rng.choice(num_frames, size=4, replace=False)).astype(np.int64)
+
+
+class _MarkDraw:
+    """A transform with its own random draw, recorded in the sample's meta."""
+
+    def __call__(self, sample: VideoSample) -> VideoSample:
+        from vidcore.data.transforms.base import as_generator
+
+        sample.meta["draw"] = int(as_generator(None).integers(1 << 40))
+        return sample
+
+
+def test_repeated_augmentation_decodes_once_and_transforms_each_repeat(
+    videos: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import vidcore.data.decoders as dec
+
+    counting = _CountingOpen(dec.open_video)
+    monkeypatch.setattr(dec, "open_video", counting)
+    ds = VideoDataset(
+        [VideoRecord("a.mp4", (3,)), VideoRecord("b.mp4", (1,))], videos,
+        sampler=_random_draw, transform=_MarkDraw(), num_repeats=3, seed=11,
+    )  # fmt: skip
+    item = ds[0]
+    assert isinstance(item, RepeatedSamples) and len(item) == 3
+    # each repeat has its own draw of indices, and its frames are exactly those frames
+    draws = [s.meta["frame_inds"].tolist() for s in item]
+    for s in item:
+        assert frame_ids(s.video) == s.meta["frame_inds"].tolist()
+        assert s.label == 3 and s.meta["index"] == 0
+    assert len({tuple(d) for d in draws}) > 1  # 4 of 20 frames three times: C(20,4)=4845 choices
+    # one decode, of the distinct indices of all draws, in increasing order
+    assert counting.calls == [sorted({i for d in draws for i in d})]
+    # the transform ran once per repeat, each with its own randomness
+    assert len({s.meta["draw"] for s in item}) == 3
+
+    # sample_once: one draw shared by every repeat, still transformed separately
+    once = VideoDataset(
+        [VideoRecord("a.mp4", (3,))], videos, sampler=_random_draw, transform=_MarkDraw(),
+        num_repeats=2, sample_once=True, seed=11,
+    )[0]  # fmt: skip
+    assert once[0].meta["frame_inds"].tolist() == once[1].meta["frame_inds"].tolist()
+    assert frame_ids(once[0].video) == frame_ids(once[1].video) == once[0].meta["frame_inds"].tolist()
+    assert once[0].meta["draw"] != once[1].meta["draw"]
+    # the repeats do not share storage: an in-place change to one leaves the other
+    once[0].video.zero_()
+    assert frame_ids(once[1].video) == once[1].meta["frame_inds"].tolist()
+
+
+def test_repeated_samples_collate_into_consecutive_rows(videos: Path) -> None:
+    ds = VideoDataset(
+        [VideoRecord("a.mp4", (3,)), VideoRecord("b.mp4", (1,)), VideoRecord("corrupt.mp4", (2,))], videos,
+        sampler=fixed([0, 5]), num_repeats=2,
+    )  # fmt: skip
+    items = [ds[0], ds[1], ds[2]]
+    assert isinstance(items[2], SkippedSample)  # a bad video is one skipped item, not one per repeat
+    batch = collate_samples(items)
+    assert batch["video"].shape == (4, 2, 3, 32, 32)
+    assert batch["label"].tolist() == [3, 3, 1, 1]
+    assert batch["index"].tolist() == [0, 0, 1, 1]
+    assert len(batch.skipped) == 1 and "corrupt.mp4" in batch.skipped[0]
+    assert [frame_ids(v) for v in batch["video"]] == [[0, 5]] * 4
+    with pytest.raises(ValueError, match="num_repeats"):
+        VideoDataset([VideoRecord("a.mp4", (3,))], videos, num_repeats=0)
+
+
+def test_repeated_augmentation_on_rawframes_and_multi_label(tmp_path: Path) -> None:
+    make_frames(tmp_path / "clip", 10)
+    ds = RawframeDataset(
+        [RawframeRecord("clip", 10, (0, 2))], tmp_path, sampler=_random_draw, num_repeats=2,
+        num_classes=3, multi_label=True, seed=3,
+    )  # fmt: skip
+    item = ds[0]
+    assert isinstance(item, RepeatedSamples) and len(item) == 2
+    for s in item:
+        assert frame_ids(s.video) == s.meta["frame_inds"].tolist()
+        assert s.label.tolist() == [1.0, 0.0, 1.0]
+    assert item[0].label is not item[1].label  # each repeat owns its target

@@ -50,6 +50,7 @@ from .registry import Preset, get_model, get_preset
 
 __all__ = [
     "TASK",
+    "AugmentConfig",
     "DataConfig",
     "Datasets",
     "Experiment",
@@ -161,6 +162,80 @@ class DataConfig:
 
 
 @dataclass
+class AugmentConfig:
+    """The training recipe's regularisers (the defaults turn every one off).
+
+    Attributes:
+        rand_augment: ``(magnitude, num_ops)`` RandAugment per clip (see
+            :func:`~vidcore.recognition.pipelines.train_pipeline`), e.g. ``(7, 4)``.
+        random_erasing: probability of erasing a random rectangle per clip, e.g. ``0.25``.
+        num_repeats: repeated augmentation: each training video gives this many clips per batch,
+            each with its own sampling and augmentation, decoded once (MMAction2's
+            ``RepeatAugDataset``); a batch of ``trainer.batch_size`` videos holds
+            ``batch_size * num_repeats`` clips.
+        repeat_sample_once: the repeats share one draw of frame indices (MMAction2's MViT
+            configs), differing only in their augmentations.
+        mixup_alpha, cutmix_alpha: MixUp / CutMix of each training batch (on the device, before
+            the forward); with both, one of them per batch, CutMix with probability
+            ``cutmix_switch_prob``. ``0``: off.
+        mix_prob: probability that a batch is mixed at all.
+        cutmix_switch_prob: with both on, the share of mixed batches that use CutMix
+            (``0.5``: MMAction2's ``RandomBatchAugment`` and timm's ``Mixup`` default).
+        label_smoothing: ``(1 - e) y + e / K`` targets in the classification loss.
+        drop_path_rate: stochastic depth of the backbone's blocks, rising linearly to this rate
+            (:func:`vidcore.core.layers.set_drop_path_rate`); ``None``: the preset's.
+    """
+
+    rand_augment: tuple[int, int] | None = None
+    random_erasing: float = 0.0
+    num_repeats: int = 1
+    repeat_sample_once: bool = False
+    mixup_alpha: float = 0.0
+    cutmix_alpha: float = 0.0
+    mix_prob: float = 1.0
+    cutmix_switch_prob: float = 0.5
+    label_smoothing: float = 0.0
+    drop_path_rate: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.rand_augment is not None:
+            if len(self.rand_augment) != 2:
+                raise ValueError(f"augment.rand_augment must be (magnitude, num_ops), got {self.rand_augment!r}")
+            self.rand_augment = (int(self.rand_augment[0]), int(self.rand_augment[1]))
+        checks = {
+            "random_erasing": (self.random_erasing, 0.0, 1.0),
+            "mix_prob": (self.mix_prob, 0.0, 1.0),
+            "cutmix_switch_prob": (self.cutmix_switch_prob, 0.0, 1.0),
+            "label_smoothing": (self.label_smoothing, 0.0, 0.999),
+        }
+        for name, (value, lo, hi) in checks.items():
+            if not lo <= value <= hi:
+                raise ValueError(f"augment.{name} must be in [{lo}, {hi}], got {value}")
+        if self.num_repeats < 1:
+            raise ValueError(f"augment.num_repeats must be >= 1, got {self.num_repeats}")
+        if self.mixup_alpha < 0 or self.cutmix_alpha < 0:
+            raise ValueError("augment.mixup_alpha and augment.cutmix_alpha must be >= 0 (0: off)")
+        if self.drop_path_rate is not None and not 0.0 <= self.drop_path_rate < 1.0:
+            raise ValueError(f"augment.drop_path_rate must be in [0, 1), got {self.drop_path_rate}")
+
+    def batch_augment(self, num_classes: int) -> Any:
+        """The batch-level mixing as a callable ``(video, labels, rng=...) -> (video, targets)``,
+        or ``None`` when MixUp and CutMix are both off."""
+        from vidcore.data.transforms.batch import CutMix, MixUp, RandomBatchAugment
+
+        augments, probs = [], []
+        if self.mixup_alpha > 0:
+            augments.append(MixUp(self.mixup_alpha, num_classes))
+            probs.append(1.0 - self.cutmix_switch_prob if self.cutmix_alpha > 0 else 1.0)
+        if self.cutmix_alpha > 0:
+            augments.append(CutMix(self.cutmix_alpha, num_classes))
+            probs.append(self.cutmix_switch_prob if self.mixup_alpha > 0 else 1.0)
+        if not augments:
+            return None
+        return RandomBatchAugment(augments, [p * self.mix_prob for p in probs])
+
+
+@dataclass
 class Experiment:
     """A whole experiment: model, data, trainer settings and the output folder.
 
@@ -178,6 +253,7 @@ class Experiment:
     trainer: TrainerConfig = field(default_factory=TrainerConfig)
     work_dir: str = "work_dirs/experiment"
     pretrain: MaskedPretrainConfig | None = None
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
 
 
 # ----------------------------------------------------------------------------------- model
@@ -306,10 +382,20 @@ def build_model(exp: Experiment, *, verbose: bool = True) -> Recognizer:
             print(f"pretrained weights from {exp.model.pretrained}: {report}", flush=True)
     elif exp.model.reset_head:
         model.reset_classifier(num_classes)
+    aug = exp.augment
     if exp.data.multi_label:
         from vidcore.core.losses import BCEWithLogitsLoss
 
-        model.loss = BCEWithLogitsLoss()
+        model.loss = BCEWithLogitsLoss(label_smoothing=aug.label_smoothing)
+    elif aug.label_smoothing > 0:
+        from vidcore.core.losses import CrossEntropyLoss
+
+        model.loss = CrossEntropyLoss(label_smoothing=aug.label_smoothing)
+    if aug.drop_path_rate is not None:
+        from vidcore.core.layers import set_drop_path_rate
+
+        set_drop_path_rate(model.backbone, aug.drop_path_rate)
+    model.batch_augment = aug.batch_augment(num_classes)
     return model
 
 
@@ -325,7 +411,7 @@ class Datasets(NamedTuple):
     pipelines: dict[str, Pipeline]
 
 
-def _dataset(exp: Experiment, list_file: str, root: str, pipe: Pipeline, num_classes: int) -> Any:
+def _dataset(exp: Experiment, list_file: str, root: str, pipe: Pipeline, num_classes: int, *, train: bool) -> Any:
     from vidcore.data.datasets import RawframeDataset, VideoDataset
 
     d = exp.data
@@ -336,6 +422,8 @@ def _dataset(exp: Experiment, list_file: str, root: str, pipe: Pipeline, num_cla
         sampler=pipe.sampler, transform=pipe.transform, num_views=pipe.num_views,
         num_classes=num_classes, multi_label=d.multi_label,
     )  # fmt: skip
+    if train:
+        common.update(num_repeats=exp.augment.num_repeats, sample_once=exp.augment.repeat_sample_once)
     if d.format == "rawframes":
         return RawframeDataset(
             path, root, filename_tmpl=d.filename_tmpl, start_index=d.start_index, with_offset=d.with_offset,
@@ -364,8 +452,12 @@ def build_datasets(exp: Experiment, *, splits: tuple[str, ...] = ("train", "val"
     d = exp.data
     preset = resolved_preset(exp)
     k = resolve_num_classes(exp)
+    aug = exp.augment
     pipes = {
-        "train": train_pipeline(preset, flip=d.flip, flip_label_map=flip_label_map(exp), crop=d.train_crop),
+        "train": train_pipeline(
+            preset, flip=d.flip, flip_label_map=flip_label_map(exp), crop=d.train_crop,
+            rand_augment=aug.rand_augment, random_erasing=aug.random_erasing,
+        ),
         "val": val_pipeline(preset),
         "test": test_pipeline(preset),
     }
@@ -373,7 +465,7 @@ def build_datasets(exp: Experiment, *, splits: tuple[str, ...] = ("train", "val"
     lists = {"train": d.train_list, "val": d.val_list, "test": d.test_list or d.val_list}
     roots = {"train": d.root, "val": eval_root, "test": eval_root}
     out = {
-        s: (_dataset(exp, lists[s], roots[s], pipes[s], k) if s in splits and lists[s] else None)  # type: ignore[arg-type]
+        s: (_dataset(exp, lists[s], roots[s], pipes[s], k, train=s == "train") if s in splits and lists[s] else None)  # type: ignore[arg-type]
         for s in ("train", "val", "test")
     }
     return Datasets(out["train"], out["val"], out["test"], pipes)

@@ -42,7 +42,9 @@ from vidcore.data.transforms import (
     Compose,
     Flip,
     MultiScaleCrop,
+    RandAugment,
     RandomCrop,
+    RandomErasing,
     RandomResizedCrop,
     Resize,
     TenCrop,
@@ -188,6 +190,8 @@ def train_pipeline(
     flip_label_map: Mapping[int, int] | None = None,
     crop: TrainCrop = "auto",
     seeded_by_torch: bool = True,
+    rand_augment: tuple[int, int] | None = None,
+    random_erasing: float = 0.0,
 ) -> Pipeline:
     """The training pipeline of ``preset`` (apply size overrides first with :func:`resolve_preset`).
 
@@ -202,11 +206,19 @@ def train_pipeline(
             else multiscale for 2D presets and random-resized for 3D ones.
         seeded_by_torch: draw the sampler's randomness from torch's generator
             (:class:`TorchSeededSampler`), so a trainer's seed reproduces the clips.
+        rand_augment: ``(magnitude, num_ops)``: :class:`~vidcore.data.transforms.RandAugment`
+            with one draw per clip, after the short-side resize and before the crop (the place
+            MMAction2's MViT / VideoMAE-style configs give it, ``magnitude=7, num_layers=4``).
+        random_erasing: probability of erasing one random-coloured rectangle per clip, after the
+            flip (MMAction2's ``RandomErasing(erase_prob=..., mode="rand")``); 0: off.
     """
     size = preset.crop_size
     if crop == "auto":
         crop = preset.train_crop or ("multiscale" if _is_2d(preset) else "random_resized")
     steps: list[VideoTransform] = [Resize((-1, preset.short_side))]
+    if rand_augment is not None:
+        magnitude, num_ops = rand_augment
+        steps.append(RandAugment(num_ops=int(num_ops), magnitude=int(magnitude)))
     if crop == "multiscale":
         steps.append(MultiScaleCrop(size, (1, 0.875, 0.75, 0.66), random_crop=False, max_wh_scale_gap=1,
                                     num_fixed_crops=13))  # fmt: skip
@@ -221,6 +233,8 @@ def train_pipeline(
     if flip:
         fmap = flip_label_map if flip_label_map is not None else preset.flip_label_map
         steps.append(Flip(0.5, flip_label_map=fmap))
+    if random_erasing > 0:
+        steps.append(RandomErasing(erase_prob=random_erasing, mode="rand"))
     sampler = _train_sampler(preset)
     return Pipeline(
         sampler=TorchSeededSampler(sampler) if seeded_by_torch else sampler,

@@ -55,6 +55,12 @@ class Recognizer(nn.Module):
         average_clips: test-time view aggregation of :meth:`predict`, see :func:`average_views`.
         loss: training criterion ``loss(logits (N, K), labels) -> scalar``; default cross-entropy
             accepting hard or soft labels.
+
+    ``batch_augment`` (attribute, default ``None``) is an optional batch-level mixing for
+    training, ``(video, labels, rng=...) -> (video, soft targets)`` (e.g.
+    ``vidcore.data.transforms.batch.RandomBatchAugment`` of MixUp and CutMix): applied in
+    :meth:`forward_train` to the 0-255 float clips, with a generator seeded from torch's (so a
+    trainer's seed fixes it). It is not part of the state dict.
     """
 
     def __init__(
@@ -88,6 +94,7 @@ class Recognizer(nn.Module):
         self.num_segments = num_segments
         self.average_clips: AverageClips = average_clips
         self.loss = loss if loss is not None else CrossEntropyLoss()
+        self.batch_augment: Any = None
         # Not persistent: the state dict holds learned weights only.
         self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32), persistent=False)
         self.register_buffer("std", torch.tensor(std, dtype=torch.float32), persistent=False)
@@ -205,15 +212,23 @@ class Recognizer(nn.Module):
 
         Returns ``{"loss", "loss_cls", "top1"}`` (``top1`` only for hard labels) plus any auxiliary
         neck losses. With several views per sample their logits are averaged before the loss.
+        With ``batch_augment`` set, the clips and labels are mixed first and the loss takes the
+        mixed targets (``top1`` is then measured against the unmixed labels).
         """
         video, labels = batch["video"], batch["label"]
         n, v, t = self._views(video)
-        x = self.preprocess(video)
         labels = labels.to(self.mean.device)
+        hard_labels = labels
+        if self.batch_augment is not None:
+            import numpy as np
+
+            rng = np.random.default_rng(int(torch.randint(0, 2**62, (1,)).item()))
+            video, labels = self.batch_augment(video.to(self.mean.device, torch.float32), labels, rng=rng)
+        x = self.preprocess(video)
         aux: dict[str, Tensor] = {}
         if self.neck is not None and hasattr(self.neck, "forward_train"):
             feats = self._backbone_features(x, t)
-            neck_labels = labels.repeat_interleave(v, dim=0) if v > 1 else labels
+            neck_labels = hard_labels.repeat_interleave(v, dim=0) if v > 1 else hard_labels
             feats, aux = self.neck.forward_train(feats, neck_labels)
             logits = self.forward_head(feats)
         else:
@@ -223,8 +238,8 @@ class Recognizer(nn.Module):
         loss_cls = self.loss(logits, labels)
         out: dict[str, Tensor] = {"loss": loss_cls + sum(aux.values()), "loss_cls": loss_cls.detach()}
         out.update({k: val for k, val in aux.items()})
-        if not labels.dtype.is_floating_point:
-            out["top1"] = (logits.detach().argmax(dim=1) == labels).float().mean()
+        if not hard_labels.dtype.is_floating_point:
+            out["top1"] = (logits.detach().argmax(dim=1) == hard_labels).float().mean()
         return out
 
     @torch.no_grad()

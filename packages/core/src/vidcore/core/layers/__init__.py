@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .attention import MultiheadSelfAttention
 from .conv import ActName, ConvNormAct, QuickGELU, make_activation
-from .drop import DropPath, drop_path
+from .drop import DropPath, drop_path, set_drop_path_rate
 from .init import constant_init, kaiming_init, normal_init, trunc_normal_, trunc_normal_init, xavier_init
 from .mlp import Mlp
 from .nonlocal_block import NonLocalBlock, NonLocalSpec
@@ -29,6 +29,7 @@ __all__ = [
     "kaiming_init",
     "make_activation",
     "normal_init",
+    "set_drop_path_rate",
     "sinusoid_position_table",
     "trunc_normal_",
     "trunc_normal_init",

@@ -8,7 +8,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-__all__ = ["DropPath", "drop_path"]
+__all__ = ["DropPath", "drop_path", "set_drop_path_rate"]
 
 
 def drop_path(
@@ -46,3 +46,25 @@ class DropPath(nn.Module):
 
     def extra_repr(self) -> str:
         return f"p={self.p}"
+
+
+def set_drop_path_rate(module: nn.Module, max_rate: float) -> int:
+    """Set the stochastic-depth schedule of a built network: the residual blocks of ``module``
+    (every submodule with a ``drop_path`` attribute that is a ``DropPath`` or ``nn.Identity``, in
+    registration order, i.e. depth order) get rates rising linearly from 0 to ``max_rate``, the
+    ViT / Swin schedule over all blocks of all stages. A zero rate leaves ``nn.Identity``.
+
+    For fine-tuning recipes that change a preset's drop path without rebuilding it (the weights
+    are untouched). Returns the number of blocks; raises ``ValueError`` when there is none.
+    """
+    if not 0.0 <= max_rate < 1.0:
+        raise ValueError(f"drop path rate must be in [0, 1), got {max_rate}")
+    blocks = [
+        m for m in module.modules() if isinstance(getattr(m, "drop_path", None), (DropPath, nn.Identity))
+    ]
+    if not blocks:
+        raise ValueError(f"{type(module).__name__} has no blocks with a drop_path branch")
+    for i, block in enumerate(blocks):
+        rate = max_rate * i / (len(blocks) - 1) if len(blocks) > 1 else 0.0
+        block.drop_path = DropPath(rate) if rate > 0 else nn.Identity()
+    return len(blocks)

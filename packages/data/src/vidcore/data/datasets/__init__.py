@@ -11,6 +11,7 @@ from vidcore.data.datasets.audio import AudioDataset, AudioFeatureDataset
 from vidcore.data.datasets.ava import AVADataset
 from vidcore.data.datasets.base import (
     FrameSampler,
+    RepeatedSamples,
     SkippedSample,
     SkippingDataset,
     collate_samples,
@@ -33,6 +34,7 @@ __all__ = [
     "PoseDataset",
     "RawframeDataset",
     "RepeatDataset",
+    "RepeatedSamples",
     "ShardVideoDataset",
     "SkippedSample",
     "SkippingDataset",

@@ -60,6 +60,15 @@ class SkippedSample:
         return f"[{self.index}] {self.source}: {self.reason}"
 
 
+class RepeatedSamples(tuple):
+    """Several training samples made from one decoded item (repeated augmentation, Hoffer et al.
+    2020; MMAction2's ``RepeatAugDataset``): a dataset's ``load`` returns it, ``__getitem__``
+    applies the transform to each member with its own random draws, and ``collate_samples``
+    flattens it into consecutive rows of the batch (a batch of ``B`` items holds ``B * R`` clips)."""
+
+    __slots__ = ()
+
+
 class SkippingDataset(torch.utils.data.Dataset):
     """Base class: subclasses implement ``__len__``, ``load(index, rng)`` and ``describe(index)``.
 
@@ -120,14 +129,17 @@ class SkippingDataset(torch.utils.data.Dataset):
         index = index % n
         try:
             sample = self.load(index, self.rng_for(index))
-            if self.transform is not None:
+            if isinstance(sample, RepeatedSamples):
+                sample = RepeatedSamples(self.transform(s) if self.transform is not None else s for s in sample)
+            elif self.transform is not None:
                 sample = self.transform(sample)
         except self.skip_errors as exc:
             if self.on_error == "raise":
                 raise
             return self._skip(index, exc)
-        if hasattr(sample, "meta"):
-            sample.meta["index"] = index
+        for member in sample if isinstance(sample, RepeatedSamples) else (sample,):
+            if hasattr(member, "meta"):
+                member.meta["index"] = index
         return sample
 
     def _skip(self, index: int, exc: BaseException) -> SkippedSample:
@@ -273,7 +285,9 @@ def collate_samples(samples: Sequence[Any]) -> Batch:
       into ``FieldsBatch.fields``.
 
     A batch whose samples were all skipped is empty (``len(batch) == 0``, data fields ``None``).
+    ``RepeatedSamples`` items are flattened first: their members become consecutive rows.
     """
+    samples = [m for s in samples for m in (s if isinstance(s, RepeatedSamples) else (s,))]
     kept = [s for s in samples if not isinstance(s, SkippedSample)]
     common: dict[str, Any] = {
         "skipped": tuple(str(s) for s in samples if isinstance(s, SkippedSample)),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -11,7 +11,14 @@ import torch
 
 from vidcore.data.annotations._common import PathArg, resolve_entry
 from vidcore.data.annotations.lists import RawframeRecord, VideoRecord, read_rawframe_list, read_video_list
-from vidcore.data.datasets.base import FrameSampler, OnError, SkippingDataset, Transform, labels_to_target
+from vidcore.data.datasets.base import (
+    FrameSampler,
+    OnError,
+    RepeatedSamples,
+    SkippingDataset,
+    Transform,
+    labels_to_target,
+)
 from vidcore.data.decoders.base import missing_reason
 from vidcore.data.errors import DataError, VideoDecodeError
 from vidcore.data.types import VideoSample
@@ -48,22 +55,59 @@ class _ClipDataset(SkippingDataset):
         transform: Transform | None,
         on_error: OnError,
         seed: int | None,
+        num_repeats: int = 1,
+        sample_once: bool = False,
     ) -> None:
         super().__init__(transform=transform, on_error=on_error, seed=seed)
         if num_views < 1:
             raise ValueError(f"num_views must be >= 1, got {num_views}")
+        if num_repeats < 1:
+            raise ValueError(f"num_repeats must be >= 1, got {num_repeats}")
         if multi_label and num_classes is None:
             raise ValueError("multi_label=True needs num_classes (targets are multi-hot vectors)")
         self.sampler = sampler
         self.num_views = num_views
         self.num_classes = num_classes
         self.multi_label = multi_label
+        self.num_repeats = num_repeats
+        self.sample_once = sample_once
 
     def _check_views(self, inds: np.ndarray, source: str) -> None:
         if inds.size % self.num_views:
             raise DataError(
                 f"{source}: {inds.size} sampled frames do not split into num_views={self.num_views}"
             )
+
+    def _read(
+        self,
+        num_frames: int,
+        rng: np.random.Generator,
+        source: str,
+        read: Callable[[np.ndarray], torch.Tensor],
+        make: Callable[[torch.Tensor, np.ndarray], VideoSample],
+    ) -> VideoSample | RepeatedSamples:
+        """Sample indices, decode and build the sample; with ``num_repeats = R > 1``, ``R``
+        samples whose indices are drawn separately (or once, ``sample_once``) and whose frames
+        come from one decode of the distinct indices of all draws."""
+        inds = _indices(self.sampler, num_frames, rng, source)
+        self._check_views(inds, source)
+        if self.num_repeats == 1:
+            return make(read(inds), inds)
+        draws = [inds]
+        for _ in range(self.num_repeats - 1):
+            if self.sample_once:
+                draws.append(inds)
+            else:
+                draws.append(_indices(self.sampler, num_frames, rng, source))
+                self._check_views(draws[-1], source)
+        distinct, where = np.unique(np.concatenate(draws), return_inverse=True)
+        frames = read(distinct)
+        out, start = [], 0
+        for d in draws:
+            pick = torch.from_numpy(where[start : start + d.size].astype(np.int64))
+            out.append(make(frames.index_select(0, pick), d))
+            start += d.size
+        return RepeatedSamples(out)
 
 
 class VideoDataset(_ClipDataset):
@@ -81,6 +125,12 @@ class VideoDataset(_ClipDataset):
         backend, num_threads: passed to ``vidcore.data.decoders.open_video``.
         allow_outside_root: read entries that resolve (``..``, symlinks) outside ``root``; by
             default such an entry is a bad sample naming its list line (see ``resolve_entry``).
+        num_repeats: repeated augmentation: each item is a ``RepeatedSamples`` of this many
+            samples of the same video, each transformed with its own random draws, their frames
+            decoded once (the distinct indices of every draw); ``collate_samples`` puts them in
+            consecutive rows. ``1``: plain samples.
+        sample_once: with ``num_repeats > 1``, every repeat uses the first draw's frame indices
+            (MMAction2's ``RepeatAugDataset(sample_once=True)``); otherwise each repeat draws its own.
         transform, on_error, seed: see ``SkippingDataset``.
 
     Each item is a ``VideoSample`` (video uint8 ``(T, C, H, W)``) with ``meta`` keys ``source``,
@@ -101,12 +151,14 @@ class VideoDataset(_ClipDataset):
         backend: str = "auto",
         num_threads: int = 1,
         allow_outside_root: bool = False,
+        num_repeats: int = 1,
+        sample_once: bool = False,
         on_error: OnError = "skip",
         seed: int | None = None,
     ) -> None:
         super().__init__(
             sampler=sampler, num_views=num_views, num_classes=num_classes, multi_label=multi_label,
-            transform=transform, on_error=on_error, seed=seed,
+            transform=transform, on_error=on_error, seed=seed, num_repeats=num_repeats, sample_once=sample_once,
         )  # fmt: skip
         if isinstance(annotations, (str, Path)) or hasattr(annotations, "__fspath__"):
             annotations = read_video_list(annotations, multi_label=multi_label)  # type: ignore[arg-type]
@@ -124,7 +176,7 @@ class VideoDataset(_ClipDataset):
         where = f" ({r.source[0]}:{r.source[1]})" if r.source else ""
         return f"{self.root / r.path}{where}"
 
-    def load(self, index: int, rng: np.random.Generator) -> VideoSample:
+    def load(self, index: int, rng: np.random.Generator) -> VideoSample | RepeatedSamples:
         from vidcore.data.decoders import open_video
 
         r = self.records[index]
@@ -132,14 +184,16 @@ class VideoDataset(_ClipDataset):
         label = labels_to_target(r.labels, multi_label=self.multi_label, num_classes=self.num_classes)
         with open_video(path, backend=self.backend, num_threads=self.num_threads) as reader:
             n = reader.num_frames
-            inds = _indices(self.sampler, n, rng, path)
-            self._check_views(inds, path)
-            frames = reader.get_frames(inds)
             meta: dict[str, Any] = {
-                "source": path, "record": r.source, "frame_inds": inds, "num_frames": n,
+                "source": path, "record": r.source, "num_frames": n,
                 "fps": reader.fps, "original_shape": (reader.height, reader.width), "num_views": self.num_views,
             }  # fmt: skip
-        return VideoSample(video=_as_video(frames), label=label, meta=meta)
+
+            def make(frames: torch.Tensor, inds: np.ndarray) -> VideoSample:
+                label_copy = label.clone() if isinstance(label, torch.Tensor) else label
+                return VideoSample(video=_as_video(frames), label=label_copy, meta={**meta, "frame_inds": inds})
+
+            return self._read(n, rng, path, reader.get_frames, make)
 
 
 class RawframeDataset(_ClipDataset):
@@ -168,12 +222,14 @@ class RawframeDataset(_ClipDataset):
         num_classes: int | None = None,
         multi_label: bool = False,
         allow_outside_root: bool = False,
+        num_repeats: int = 1,
+        sample_once: bool = False,
         on_error: OnError = "skip",
         seed: int | None = None,
     ) -> None:
         super().__init__(
             sampler=sampler, num_views=num_views, num_classes=num_classes, multi_label=multi_label,
-            transform=transform, on_error=on_error, seed=seed,
+            transform=transform, on_error=on_error, seed=seed, num_repeats=num_repeats, sample_once=sample_once,
         )  # fmt: skip
         self.allow_outside_root = allow_outside_root
         if modality not in ("RGB", "Flow"):
@@ -194,7 +250,7 @@ class RawframeDataset(_ClipDataset):
         where = f" ({r.source[0]}:{r.source[1]})" if r.source else ""
         return f"{self.root / r.frame_dir}{where}"
 
-    def load(self, index: int, rng: np.random.Generator) -> VideoSample:
+    def load(self, index: int, rng: np.random.Generator) -> VideoSample | RepeatedSamples:
         from vidcore.data.decoders import RawFrameReader
 
         r = self.records[index]
@@ -203,17 +259,19 @@ class RawframeDataset(_ClipDataset):
             reason = missing_reason(directory) if not directory.exists() else "not a folder"
             raise VideoDecodeError(directory, f"frame folder {'not found' if reason == 'file not found' else reason}")
         label = labels_to_target(r.labels, multi_label=self.multi_label, num_classes=self.num_classes)
-        inds = _indices(self.sampler, r.total_frames, rng, str(directory))
-        self._check_views(inds, str(directory))
         reader = RawFrameReader(
             directory, filename_tmpl=self.filename_tmpl, start_index=self.start_index,
             modality=self.modality, num_frames=r.offset + r.total_frames,
         )  # fmt: skip
+
+        def make(frames: torch.Tensor, inds: np.ndarray) -> VideoSample:
+            meta: dict[str, Any] = {
+                "source": str(directory), "record": r.source, "frame_inds": inds, "num_frames": r.total_frames,
+                "offset": r.offset, "original_shape": tuple(frames.shape[1:3]), "num_views": self.num_views,
+                "modality": self.modality,
+            }  # fmt: skip
+            label_copy = label.clone() if isinstance(label, torch.Tensor) else label
+            return VideoSample(video=_as_video(frames), label=label_copy, meta=meta)
+
         with reader:
-            frames = reader.get_frames(inds + r.offset)
-        meta: dict[str, Any] = {
-            "source": str(directory), "record": r.source, "frame_inds": inds, "num_frames": r.total_frames,
-            "offset": r.offset, "original_shape": tuple(frames.shape[1:3]), "num_views": self.num_views,
-            "modality": self.modality,
-        }  # fmt: skip
-        return VideoSample(video=_as_video(frames), label=label, meta=meta)
+            return self._read(r.total_frames, rng, str(directory), lambda inds: reader.get_frames(inds + r.offset), make)
