@@ -183,3 +183,24 @@ def test_mvit_pools_the_grid_and_widens_at_the_downscale_block() -> None:
     # patch embedding: 8x32x32 -> 4x8x8; one downscale block: 4x4x4 and 16 -> 32 channels
     assert patches.shape == (1, 32, 4, 4, 4) and cls.shape == (1, 32)
     assert isinstance(net.blocks[1].pool_skip, nn.MaxPool3d) and net.blocks[0].pool_skip is None
+
+
+def test_uniformerv2_mlp_inference_path_is_clips_mlp() -> None:
+    from vidcore.recognition.models.uniformerv2 import QuickGELUMlp
+
+    torch.manual_seed(0)
+    mlp = QuickGELUMlp(16, 64, drop=0.5).eval()
+    x = torch.randn(3, 5, 16) * 3
+    # CLIP's MLP written out: fc2(h * sigmoid(1.702 h)), h = fc1(x)
+    h = x @ mlp.fc1.weight.t() + mlp.fc1.bias
+    expected = (h * torch.sigmoid(1.702 * h)) @ mlp.fc2.weight.t() + mlp.fc2.bias
+    with torch.inference_mode():
+        fast = mlp(x)  # the folded silu path
+    with torch.enable_grad():
+        plain = mlp(x.requires_grad_())  # autograd: the plain expression
+    assert fast.shape == (3, 5, 16)
+    torch.testing.assert_close(fast, expected, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(plain.detach(), expected, rtol=1e-5, atol=1e-5)
+    mlp.train()  # training keeps the dropouts: two calls differ
+    with torch.no_grad():
+        assert not torch.equal(mlp(x), mlp(x))

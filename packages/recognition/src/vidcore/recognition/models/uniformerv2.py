@@ -43,6 +43,7 @@ __all__ = [
     "LocalMHRA",
     "LocalUniBlock",
     "QuickGELU",
+    "QuickGELUMlp",
     "UniFormerV2",
     "convert_mmaction_uniformerv2",
     "uniformerv2_backbone",
@@ -62,6 +63,35 @@ class QuickGELU(nn.Module):
             return x * torch.sigmoid(1.702 * x)
         y = torch.mul(x, 1.702)
         return y.sigmoid_().mul_(x)
+
+
+_QUICK = 1.702
+
+
+class QuickGELUMlp(Mlp):
+    """CLIP's MLP, ``fc2(QuickGELU(fc1(x)))`` with the dropouts of :class:`~vidcore.core.layers.Mlp`.
+
+    Without autograd and in eval mode it uses ``QuickGELU(y) = silu(1.702 y) / 1.702``: the 1.702
+    goes into ``fc1``'s matrix multiply (its ``alpha``/``beta``), one in-place SiLU replaces the
+    scale, sigmoid and product, and the ``1 / 1.702`` goes into ``fc2``'s multiply. Same function
+    (rounding differs in the last bits); one pass over the widest activation instead of three.
+    Training and any autograd use the plain expression.
+    """
+
+    def __init__(self, dim: int, hidden: int, *, drop: float = 0.0, out_drop: float | None = None) -> None:
+        super().__init__(dim, hidden, act="quick_gelu", drop=drop, out_drop=out_drop)
+        self.act = QuickGELU()
+
+    def forward(self, x: Tensor) -> Tensor:
+        if self.training or (torch.is_grad_enabled() and (x.requires_grad or self.fc1.weight.requires_grad)):
+            return super().forward(x)
+        if self.fc1.bias is None or self.fc2.bias is None:
+            return super().forward(x)
+        lead = x.shape[:-1]
+        h = torch.addmm(self.fc1.bias, x.reshape(-1, x.shape[-1]), self.fc1.weight.t(), beta=_QUICK, alpha=_QUICK)
+        nn.functional.silu(h, inplace=True)
+        out = torch.addmm(self.fc2.bias, h, self.fc2.weight.t(), alpha=1.0 / _QUICK)
+        return out.reshape(*lead, out.shape[-1])
 
 
 class LocalMHRA(nn.Module):
@@ -109,7 +139,7 @@ class LocalUniBlock(TransformerBlock):
         dw_reduction: float = 1.5,
     ) -> None:
         super().__init__(dim, num_heads, qkv_bias=True, drop_path=drop_path, act="quick_gelu")
-        self.mlp.act = QuickGELU()
+        self.mlp = QuickGELUMlp(dim, self.mlp.fc1.out_features)
         self.num_frames = num_frames
         self.lmhra1 = LocalMHRA(dim, dw_reduction=dw_reduction) if lmhra else None
         self.lmhra2 = LocalMHRA(dim, dw_reduction=dw_reduction) if lmhra and double_lmhra else None
@@ -163,8 +193,7 @@ class GlobalUniBlock(nn.Module):
         self.norm_kv = nn.LayerNorm(dim)
         self.attn = CrossAttention(dim, num_heads, qkv_bias=True)
         self.norm2 = nn.LayerNorm(dim)
-        self.mlp = Mlp(dim, round(mlp_ratio * dim), act="quick_gelu", drop=mlp_dropout, out_drop=0.0)
-        self.mlp.act = QuickGELU()
+        self.mlp = QuickGELUMlp(dim, round(mlp_ratio * dim), drop=mlp_dropout, out_drop=0.0)
         self.drop_path = DropPath(drop_path) if drop_path > 0 else nn.Identity()
         nn.init.xavier_uniform_(self.attn.qkv.weight)
         nn.init.zeros_(self.attn.proj.weight)
