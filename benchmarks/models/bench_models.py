@@ -232,19 +232,22 @@ def _train_fn(model: nn.Module, call: Callable[[Tensor], Tensor], x: Tensor, lab
     return step
 
 
-def measure_interleaved(fns: dict[str, Callable[[], Any]], *, repeats: int, warmup: int) -> dict[str, float]:
+def measure_interleaved(fns: dict[str, Callable[[], Any]], *, repeats: int, warmup: int) -> dict[str, Any]:
     """Median seconds per call of each function, timed in interleaved rounds (one call of each per
     round, in turn) so that a change in machine load during the run hits every variant alike.
+    Also the median CPU time of the calling thread per call under ``"<name>@cpu"`` (with one
+    intra-op thread every kernel runs on it; a busy machine inflates wall time, not this).
     A function that raises is dropped and its error returned under ``"<name>_error"`` (a str)."""
     live = dict(fns)
     times: dict[str, list[float]] = {k: [] for k in fns}
+    cpu: dict[str, list[float]] = {k: [] for k in fns}
     failed: dict[str, Any] = {}
 
-    def call(name: str) -> float | None:
+    def call(name: str) -> tuple[float, float] | None:
         try:
-            t0 = time.perf_counter()
+            c0, t0 = time.thread_time(), time.perf_counter()
             live[name]()
-            return time.perf_counter() - t0
+            return time.perf_counter() - t0, time.thread_time() - c0
         except Exception as e:
             failed[f"{name}_error"] = f"{type(e).__name__}: {str(e)[:500]}"
             del live[name]
@@ -256,10 +259,12 @@ def measure_interleaved(fns: dict[str, Callable[[], Any]], *, repeats: int, warm
     for _ in range(repeats):
         for name in list(live):
             gc.collect()
-            dt_ = call(name)
-            if dt_ is not None:
-                times[name].append(dt_)
+            got = call(name)
+            if got is not None:
+                times[name].append(got[0])
+                cpu[name].append(got[1])
     out: dict[str, Any] = {k: statistics.median(v) for k, v in times.items() if k in live and v}
+    out.update({f"{k}@cpu": statistics.median(v) for k, v in cpu.items() if k in live and v})
     out.update(failed)
     return out
 
@@ -400,6 +405,8 @@ def bench_preset(name: str, st: Settings) -> list[Result]:
         for key, val in got.items():
             if key.endswith("_error"):
                 notes[f"{kind}_{key}"] = val
+            elif key.endswith("@cpu"):
+                notes[f"{kind}_cpu_s_{key[:-4]}"] = round(val, 4)
     rss1 = _max_rss_mib()
     notes.update({"max_rss_mib": round(rss1, 1), "rss_growth_mib": round(rss1 - rss0, 1), "load_avg_1m_end": _load_avg()})
 
@@ -424,7 +431,10 @@ def bench_preset(name: str, st: Settings) -> list[Result]:
             out.append(Result(
                 SUITE, f"{name} {kind} vidcore vs mmaction2", eager, "clips/s",
                 baseline_name=f"mmaction2 {kind} eager", baseline_value=batch / got["mmaction2"],
-                extra={**base_extra, **extra_of["mmaction2"]},
+                extra={
+                    **base_extra, **extra_of["mmaction2"],
+                    "cpu_ratio": round(got["mmaction2@cpu"] / got["eager@cpu"], 3),
+                },
             ))
     return out
 
