@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
@@ -220,8 +221,6 @@ class Recognizer(nn.Module):
         labels = labels.to(self.mean.device)
         hard_labels = labels
         if self.batch_augment is not None:
-            import numpy as np
-
             rng = np.random.default_rng(int(torch.randint(0, 2**62, (1,)).item()))
             video, labels = self.batch_augment(video.to(self.mean.device, torch.float32), labels, rng=rng)
         x = self.preprocess(video)

@@ -24,7 +24,7 @@ from dataclasses import replace
 
 from torch import Tensor
 
-from vidcore.recognition.models.videomae import VideoViT
+from vidcore.recognition.models.videomae import VIDEOMAE_SIZES, VideoViT, rename_videomae_key
 
 from ..detector import AVADetector
 from ..meta import AVA22
@@ -49,9 +49,6 @@ class VideoViTFeatureMap(VideoViT):
 
 
 #: ViT sizes: (width, depth, heads).
-_SIZES = {"base": (768, 12, 12), "large": (1024, 24, 16)}
-
-
 def videomae_detector(
     size: str = "base",
     num_classes: int = 81,
@@ -63,9 +60,9 @@ def videomae_detector(
 ) -> AVADetector:
     """A VideoMAE ViT-B/L AVA detector as MMAction2's configs build it (stochastic depth 0.2,
     LayerNorm eps 1e-6, biases on queries and values, fixed sinusoidal positions for 16x224x224)."""
-    if size not in _SIZES:
-        raise ValueError(f"unknown VideoMAE ViT size {size!r}; expected one of {sorted(_SIZES)}")
-    width, depth, heads = _SIZES[size]
+    if size not in VIDEOMAE_SIZES:
+        raise ValueError(f"unknown VideoMAE ViT size {size!r}; expected one of {sorted(VIDEOMAE_SIZES)}")
+    width, depth, heads = VIDEOMAE_SIZES[size]
     backbone = VideoViTFeatureMap(
         embed_dim=width, depth=depth, num_heads=heads, num_frames=num_frames, img_size=img_size,
         drop_path_rate=drop_path_rate,
@@ -81,10 +78,7 @@ def convert_mmaction_vit_detector(state_dict: Mapping[str, Tensor]) -> dict[str,
     for key, value in state_dict.items():
         if key.startswith("data_preprocessor."):
             continue
-        if key.startswith("backbone."):
-            key = key.replace("backbone.patch_embed.projection.", "backbone.patch_embed.")
-            key = key.replace(".mlp.layers.0.0.", ".mlp.fc1.").replace(".mlp.layers.1.", ".mlp.fc2.")
-        out[key] = value
+        out[rename_videomae_key(key) if key.startswith("backbone.") else key] = value
     return out
 
 

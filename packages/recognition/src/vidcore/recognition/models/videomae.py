@@ -37,9 +37,11 @@ from .resnet3d import convert_mmaction_recognizer
 from .transformer_common import maybe_checkpoint
 
 __all__ = [
+    "VIDEOMAE_SIZES",
     "VideoViT",
     "convert_mmaction_videomae",
     "interpolate_pos_embed",
+    "rename_videomae_key",
     "videomae_recognizer",
     "videomae_vit",
 ]
@@ -189,14 +191,21 @@ def _init_vit(m: nn.Module) -> None:
         nn.init.zeros_(m.bias)
 
 
+#: (width, depth, heads) of VideoMAE's ViT sizes, as MMAction2's configs.
+VIDEOMAE_SIZES: dict[str, tuple[int, int, int]] = {
+    "small": (384, 12, 6),
+    "base": (768, 12, 12),
+    "large": (1024, 24, 16),
+}
+
+
 def videomae_vit(size: str, *, num_frames: int = 16, img_size: int = 224, with_cp: bool = False) -> VideoViT:
     """VideoMAE's ViT-S/B/L (``"small"``: 384 wide, 12 blocks, 6 heads; ``"base"``: 768, 12, 12;
     ``"large"``: 1024, 24, 16), patch 16, tubelet 2, as MMAction2's configs; ``with_cp``:
     activation checkpointing per block while training."""
-    dims = {"small": (384, 12, 6), "base": (768, 12, 12), "large": (1024, 24, 16)}
-    if size not in dims:
-        raise ValueError(f"unknown VideoMAE ViT size {size!r}; expected one of {sorted(dims)}")
-    width, depth, heads = dims[size]
+    if size not in VIDEOMAE_SIZES:
+        raise ValueError(f"unknown VideoMAE ViT size {size!r}; expected one of {sorted(VIDEOMAE_SIZES)}")
+    width, depth, heads = VIDEOMAE_SIZES[size]
     return VideoViT(
         embed_dim=width, depth=depth, num_heads=heads, num_frames=num_frames, img_size=img_size, with_cp=with_cp
     )
@@ -209,12 +218,14 @@ def convert_mmaction_videomae(state_dict: Mapping[str, Tensor]) -> dict[str, Ten
     """MMAction2 VideoMAE recognizer state dict -> ours: ``patch_embed.projection.`` ->
     ``patch_embed.``, ``mlp.layers.0.0.`` -> ``mlp.fc1.``, ``mlp.layers.1.`` -> ``mlp.fc2.``,
     ``cls_head.`` -> ``head.``; everything else (``pos_embed``, ``q_bias``/``v_bias``, norms) keeps its name."""
-    out: dict[str, Tensor] = {}
-    for key, value in convert_mmaction_recognizer(state_dict).items():
-        key = key.replace(".patch_embed.projection.", ".patch_embed.")
-        key = key.replace(".mlp.layers.0.0.", ".mlp.fc1.").replace(".mlp.layers.1.", ".mlp.fc2.")
-        out[key] = value
-    return out
+    return {rename_videomae_key(k): v for k, v in convert_mmaction_recognizer(state_dict).items()}
+
+
+def rename_videomae_key(key: str) -> str:
+    """One MMAction2 VisionTransformer key -> ours: ``.patch_embed.projection.`` ->
+    ``.patch_embed.``, ``.mlp.layers.0.0.`` -> ``.mlp.fc1.``, ``.mlp.layers.1.`` -> ``.mlp.fc2.``."""
+    key = key.replace(".patch_embed.projection.", ".patch_embed.")
+    return key.replace(".mlp.layers.0.0.", ".mlp.fc1.").replace(".mlp.layers.1.", ".mlp.fc2.")
 
 
 # -- presets ---------------------------------------------------------------------------------------
