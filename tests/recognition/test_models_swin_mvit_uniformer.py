@@ -11,8 +11,9 @@ import pytest
 import torch
 from torch import nn
 
+from vidcore.recognition.models import mvit as mvit_module
 from vidcore.recognition.models.heads3d import I3DHead
-from vidcore.recognition.models.mvit import MViT, MViTHead, rel_pos_for
+from vidcore.recognition.models.mvit import MViT, MViTHead, rel_pos_attention, rel_pos_for
 from vidcore.recognition.models.swin import (
     SwinTransformer3D,
     convert_mmaction_swin,
@@ -123,6 +124,36 @@ def test_rel_pos_for_equal_and_pooled_axes() -> None:
     assert rel_pos_for(table, 4, 4)[..., 0].tolist() == [[3 + q - k for k in range(4)] for q in range(4)]
     # keys pooled by 2 (2 keys for 4 queries): key k sits at 2k; distance q - 2k shifted by 2
     assert rel_pos_for(table, 4, 2)[..., 0].tolist() == [[q - 2 * k + 2 for k in range(2)] for q in range(4)]
+
+
+@pytest.mark.parametrize("chunk_bytes", [1 << 22, 4 * 2 * 3 * 13 * 5])  # one chunk; chunks of 5 rows
+def test_rel_pos_attention_inference_matches_explicit_softmax(
+    monkeypatch: pytest.MonkeyPatch, chunk_bytes: int
+) -> None:
+    # queries on a (2, 3, 2) grid (+ class token), keys pooled to (2, 2, 3); written out per pair
+    torch.manual_seed(0)
+    b, heads, d = 2, 3, 4
+    q_shape, k_shape = (2, 3, 2), (2, 2, 3)
+    lq, lk = 1 + 12, 1 + 12
+    q, k, v = torch.randn(b, heads, lq, d), torch.randn(b, heads, lk, d), torch.randn(b, heads, lk, d)
+    rel_t, rel_h, rel_w = torch.randn(3, d), torch.randn(5, d), torch.randn(5, d)
+    rt, rh, rw = rel_pos_for(rel_t, 2, 2), rel_pos_for(rel_h, 3, 2), rel_pos_for(rel_w, 2, 3)
+    q_pos = [(t, h, w) for t in range(2) for h in range(3) for w in range(2)]
+    k_pos = [(t, h, w) for t in range(2) for h in range(2) for w in range(3)]
+    bias = torch.zeros(b, heads, lq, lk)  # class token row and column: no relative position
+    for i, (t, h, w) in enumerate(q_pos):
+        for j, (t2, h2, w2) in enumerate(k_pos):
+            qi = q[:, :, 1 + i]
+            bias[:, :, 1 + i, 1 + j] = qi @ rt[t, t2] + qi @ rh[h, h2] + qi @ rw[w, w2]
+    scale = 0.3
+    expected = torch.softmax(q @ k.transpose(-1, -2) * scale + bias, dim=-1) @ v
+    monkeypatch.setattr(mvit_module, "_MASK_CHUNK_BYTES", chunk_bytes)
+    with torch.inference_mode():  # the chunked path
+        got = rel_pos_attention(q, k, v, q_shape, k_shape, rel_t, rel_h, rel_w, scale)
+    torch.testing.assert_close(got, expected, atol=1e-5, rtol=1e-5)
+    # with autograd recording: the full-mask path, same values
+    got_grad = rel_pos_attention(q, k, v, q_shape, k_shape, rel_t.requires_grad_(), rel_h, rel_w, scale)
+    torch.testing.assert_close(got_grad.detach(), expected, atol=1e-5, rtol=1e-5)
 
 
 # -- tiny configurations: forward, backward, batching ------------------------------------------------

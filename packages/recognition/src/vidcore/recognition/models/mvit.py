@@ -50,6 +50,7 @@ __all__ = [
     "MultiScaleBlock",
     "decomposed_rel_pos",
     "mvit_backbone",
+    "rel_pos_attention",
     "rel_pos_for",
 ]
 
@@ -113,6 +114,54 @@ def decomposed_rel_pos(
     return mask
 
 
+#: Mask bytes per query chunk of :func:`rel_pos_attention` at inference: the mask of one chunk
+#: stays in cache between being written and SDPA reading it (MViTv2-S forward, 1 thread, 32 MiB
+#: L3: 4, 8 and 16 MiB chunks 1.93 s, 2 MiB 2.05 s, one full-size mask 2.04 s).
+_MASK_CHUNK_BYTES = 1 << 22
+
+
+def rel_pos_attention(
+    q: Tensor, k: Tensor, v: Tensor, q_shape: Size3, k_shape: Size3, rel_t: Tensor, rel_h: Tensor, rel_w: Tensor,
+    scale: float,
+) -> Tensor:
+    """``SDPA(q, k, v, attn_mask=decomposed_rel_pos(q, ...), scale=scale)`` ``(B, heads, 1 + Lq, d)``.
+
+    With autograd recording (or during ONNX export) that is what runs. Otherwise (inference) the
+    queries go through SDPA in chunks of rows whose mask fits ``_MASK_CHUNK_BYTES``, the mask of a
+    chunk written in one pass into one reused buffer: the same logits, without writing and reading
+    back a full ``(B, heads, 1 + Lq, 1 + Lk)`` mask (hundreds of MB per MViTv2-S clip).
+    """
+    if torch.is_grad_enabled() or torch.onnx.is_in_onnx_export():
+        mask = decomposed_rel_pos(q, q_shape, k_shape, rel_t, rel_h, rel_w)
+        return F.scaled_dot_product_attention(q, k, v, attn_mask=mask, scale=scale)
+    b, heads, lq, c = q.shape
+    qt, qh, qw = q_shape
+    kt, kh, kw = k_shape
+    lk = k.shape[2]
+    r_q = q[:, :, 1:].reshape(b, heads, qt, qh, qw, c)
+    # per query row (class token first, its terms zero): (B, heads, 1 + Lq, kt / kh / kw)
+    terms = []
+    for table, qs, ks, eq in ((rel_t, qt, kt, "bythwc,tkc->bythwk"), (rel_h, qh, kh, "bythwc,hkc->bythwk"),
+                              (rel_w, qw, kw, "bythwc,wkc->bythwk")):
+        rel = torch.einsum(eq, r_q, rel_pos_for(table, qs, ks)).reshape(b, heads, lq - 1, ks)
+        terms.append(F.pad(rel, (0, 0, 1, 0)))
+    t, h, w = terms
+    rows = max(1, _MASK_CHUNK_BYTES // (4 * b * heads * lk))
+    if rows >= lq:
+        rows = lq
+    buf = q.new_empty(b, heads, rows, lk)
+    buf[..., 0] = 0.0  # the class token's column
+    outs = []
+    for start in range(0, lq, rows):
+        end = min(start + rows, lq)
+        mask = buf[:, :, : end - start]
+        grid = mask[..., 1:].unflatten(3, (kt, kh * kw))  # (B, heads, rows, kt, kh*kw) view
+        hw = (h[:, :, start:end, :, None] + w[:, :, start:end, None, :]).flatten(3)  # (B, heads, rows, kh*kw)
+        torch.add(t[:, :, start:end, :, None], hw[:, :, :, None, :], out=grid)
+        outs.append(F.scaled_dot_product_attention(q[:, :, start:end], k, v, attn_mask=mask, scale=scale))
+    return outs[0] if len(outs) == 1 else torch.cat(outs, dim=2)
+
+
 def _pool_tokens(
     x: Tensor, pool: nn.Module, size: Size3, norm: nn.Module | None = None
 ) -> tuple[Tensor, Size3]:
@@ -134,6 +183,33 @@ def _pool_tokens(
     if norm is not None:
         x = norm(x)
     return x, out
+
+
+def _pool_heads(
+    x: Tensor, pool: nn.Conv3d, size: Size3, heads: int, norm: nn.Module
+) -> tuple[Tensor, Size3]:
+    """:func:`_pool_tokens` for the queries, keys or values of all heads at once.
+
+    ``x`` ``(B, 1 + T*H*W, heads * d)`` (class token first, heads in the channel axis, as a linear
+    layer writes them); ``pool`` is the per-head depthwise convolution (``d`` channels). Every head
+    is pooled by one depthwise convolution over the ``heads * d`` channels (its weight tiled per
+    head): the grid is a channels-last view of ``x``, so nothing is copied before the convolution.
+
+    Returns ``(B, heads, 1 + T'*H'*W', d)`` (a view of a ``(B, 1 + T'*H'*W', heads, d)`` tensor)
+    and ``(T', H', W')``.
+    """
+    b, _, c = x.shape
+    cls_tok, grid = x[:, :1], x[:, 1:]
+    # (B, T*H*W, C) -> (B, T, H, W, C) -> (B, C, T, H, W) in channels_last_3d memory
+    grid = grid.reshape(b, *size, c).permute(0, 4, 1, 2, 3)
+    weight = pool.weight if heads == 1 else pool.weight.repeat(heads, 1, 1, 1, 1)
+    grid = F.conv3d(grid, weight, pool.bias, pool.stride, pool.padding, pool.dilation, groups=c)
+    out: Size3 = (grid.shape[2], grid.shape[3], grid.shape[4])
+    # (B, C, T', H', W') -> (B, T', H', W', C) -> (B, T'*H'*W', C)
+    grid = grid.permute(0, 2, 3, 4, 1).reshape(b, -1, c)
+    x = torch.cat((cls_tok, grid), dim=1)
+    x = norm(x.reshape(b, x.shape[1], heads, c // heads))  # (B, L, heads, d)
+    return x.transpose(1, 2), out
 
 
 class MultiScaleAttention(nn.Module):
@@ -199,20 +275,31 @@ class MultiScaleAttention(nn.Module):
                 trunc_normal_(p, std=0.02)
 
     def forward(self, x: Tensor, size: Size3) -> tuple[Tensor, Size3]:
-        b, n, _ = x.shape
-        # (B, N, 3*out) -> (3, B, heads, N, head_dim)
-        q, k, v = self.qkv(x).reshape(b, n, 3, self.num_heads, -1).permute(2, 0, 3, 1, 4).unbind(0)
-        q, q_size = _pool_tokens(q, self.pool_q, size, self.norm_q)
-        k, k_size = _pool_tokens(k, self.pool_k, size, self.norm_k)
-        v, _ = _pool_tokens(v, self.pool_v, size, self.norm_v)
-        mask = None
+        b = x.shape[0]
+        c, heads = self.out_dim, self.num_heads
+        weight, bias = self.qkv.weight, self.qkv.bias
+        # q, k, v projected one at a time (rows of the fused [q | k | v] weight), each (B, N, out)
+        # with the heads in the channel axis: the channels-last grid the pooling convolution reads
+        pooled = []
+        for i, (pool, norm) in enumerate(((self.pool_q, self.norm_q), (self.pool_k, self.norm_k),
+                                          (self.pool_v, self.norm_v))):
+            y = F.linear(x, weight[i * c : (i + 1) * c], None if bias is None else bias[i * c : (i + 1) * c])
+            pooled.append(_pool_heads(y, pool, size, heads, norm))  # (B, heads, L', d), grid
+        (q, q_size), (k, k_size), (v, _) = pooled
         if self.rel_pos:
-            mask = decomposed_rel_pos(q, q_size, k_size, self.rel_pos_t, self.rel_pos_h, self.rel_pos_w)
-        out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, scale=self.scale)
+            out = rel_pos_attention(
+                q, k, v, q_size, k_size, self.rel_pos_t, self.rel_pos_h, self.rel_pos_w, self.scale
+            )
+        else:
+            out = F.scaled_dot_product_attention(q, k, v, scale=self.scale)
+        out = out.transpose(1, 2)  # (B, heads, L, d) -> (B, L, heads, d)
         if self.residual_pooling:  # the class token gets no residual
-            out = torch.cat((out[:, :, :1], out[:, :, 1:] + q[:, :, 1:]), dim=2)
-        out = out.transpose(1, 2).reshape(b, -1, self.out_dim)  # (B, heads, L, d) -> (B, L, out)
-        return self.proj(out), q_size
+            q = q.transpose(1, 2)
+            if torch.is_grad_enabled() or torch.onnx.is_in_onnx_export():
+                out = torch.cat((out[:, :1], out[:, 1:] + q[:, 1:]), dim=1)
+            else:  # inference: add into the attention output
+                out[:, 1:] += q[:, 1:]
+        return self.proj(out.reshape(b, -1, c)), q_size
 
 
 class MultiScaleBlock(nn.Module):
