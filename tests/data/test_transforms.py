@@ -495,3 +495,55 @@ def test_pipeline_output_shape_tsn():
     out = pipe(make_sample(h=48, w=64), rng=0)
     assert out.video.shape == (3, 3, 56, 56) and out.video.dtype == torch.uint8
     assert_box_marks_colour(out)
+
+
+# ---- OpenCV kernels (uint8 on the CPU) ----
+
+
+@pytest.mark.parametrize("channels", [1, 2, 3, 4])
+@pytest.mark.parametrize("layout", ["decoder", "planar", "decoder-crop", "planar-crop"])
+def test_uint8_resize_is_opencv_inter_linear(channels, layout):
+    """Bilinear uint8 resizing is ``cv2.resize(INTER_LINEAR)`` of each frame (MMAction2's
+    ``mmcv.imresize``), whatever the memory layout, on crops (views) too, shrinking and growing;
+    the output keeps the input's layout."""
+    cv2 = pytest.importorskip("cv2")
+    frames = torch.randint(0, 256, (3, 37, 53, channels), dtype=torch.uint8, generator=torch.Generator().manual_seed(channels))
+    video = frames.permute(0, 3, 1, 2)
+    if layout.startswith("planar"):
+        video = video.contiguous()
+    if layout.endswith("crop"):
+        video = video[..., 2:30, 5:50]
+    for size in ((24, 24), (61, 90), (37, 10), (1, 1)):
+        out = F.resize_video(video, size)
+        assert out.shape == (3, channels, *size) and out.dtype == torch.uint8
+        for t in range(3):
+            src = np.ascontiguousarray(video[t].permute(1, 2, 0).numpy())
+            ref = cv2.resize(src, (size[1], size[0]), interpolation=cv2.INTER_LINEAR).reshape(*size, channels)
+            np.testing.assert_array_equal(out[t].permute(1, 2, 0).numpy(), ref, err_msg=f"{layout} {size}")
+        if layout.startswith("decoder") and channels > 1:
+            assert out.is_contiguous(memory_format=torch.channels_last)
+
+
+@pytest.mark.parametrize("layout", ["decoder", "planar", "decoder-crop"])
+def test_uint8_hflip_equals_torch_flip_and_leaves_input(layout):
+    frames = torch.randint(0, 256, (2, 9, 11, 3), dtype=torch.uint8, generator=torch.Generator().manual_seed(3))
+    video = frames.permute(0, 3, 1, 2)
+    if layout == "planar":
+        video = video.contiguous()
+    if layout == "decoder-crop":
+        video = video[..., 1:8, 2:10]
+    before = video.clone()
+    out = F.hflip_video(video)
+    assert torch.equal(out, before.flip(-1))
+    assert torch.equal(video, before)  # a new tensor: the input is untouched
+    flow = torch.randint(0, 256, (2, 2, 5, 6), dtype=torch.uint8, generator=torch.Generator().manual_seed(4))
+    flipped = F.hflip_video(flow, flow=True)
+    assert torch.equal(flipped[:, 1], flow[:, 1].flip(-1))
+    assert torch.equal(flipped[:, 0], 255 - flow[:, 0].flip(-1))
+
+
+def test_other_dtypes_take_the_torchvision_path():
+    video = torch.rand(2, 3, 12, 16)
+    out = F.resize_video(video, (6, 8))
+    assert out.dtype == torch.float32 and out.shape == (2, 3, 6, 8)
+    assert torch.allclose(out, torch.nn.functional.interpolate(video, size=(6, 8), mode="bilinear", align_corners=False))

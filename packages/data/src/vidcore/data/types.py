@@ -100,6 +100,19 @@ class VideoBatch(Batch):
     keypoint_score: list[torch.Tensor] | None = None
     proposals: list[torch.Tensor] | None = None
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # A batch collated in a DataLoader worker may carry the lease of the worker's shared buffer
+        # it lives in; the buffer goes back to the worker when this process is done with the video
+        # (vidcore.data.datasets.shared_memory). The lease is not kept on the batch, so a batch
+        # pickled again from here carries none.
+        state = dict(state)
+        lease = state.pop("_shm_lease", None)
+        self.__dict__.update(state)
+        if lease is not None and isinstance(self.video, torch.Tensor):
+            from vidcore.data.datasets.shared_memory import register
+
+            register(self.video, lease)
+
 
 @dataclass(kw_only=True)
 class PoseBatch(Batch):

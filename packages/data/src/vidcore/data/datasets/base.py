@@ -23,6 +23,7 @@ import torch
 from torch.utils.data import get_worker_info
 
 from vidcore.core.batch import Batch
+from vidcore.data.datasets import shared_memory
 from vidcore.data.errors import DataError
 from vidcore.data.types import (
     AudioBatch,
@@ -238,6 +239,14 @@ def stack_videos(videos: Sequence[torch.Tensor]) -> torch.Tensor:
     - In a DataLoader worker the batch is allocated in shared memory, as torch's default collate
       does, so handing it to the main process costs no second copy.
     """
+    return _stack_videos(videos, pooled=False)[0]
+
+
+def _stack_videos(
+    videos: Sequence[torch.Tensor], *, pooled: bool
+) -> tuple[torch.Tensor, tuple[torch.Tensor, int] | None]:
+    """``stack_videos``, and with ``pooled`` (``collate_samples``) in a reused shared buffer of the
+    worker (``vidcore.data.datasets.shared_memory``), returning its lease for the batch to carry."""
     first = videos[0]
     shape, dtype = first.shape, first.dtype
     if any(v.shape != shape or v.dtype != dtype for v in videos):
@@ -249,14 +258,18 @@ def stack_videos(videos: Sequence[torch.Tensor]) -> torch.Tensor:
     # memory order: (N, T, H, W, C) for channels-last clips, else (N, T, C, H, W)
     mem_shape = (len(videos), shape[0], shape[2], shape[3], shape[1]) if channels_last else (len(videos), *shape)
     numel = math.prod(mem_shape)
+    lease = None
     if get_worker_info() is not None and first.device.type == "cpu":
-        storage = torch.UntypedStorage._new_shared(numel * first.element_size())
-        out = torch.empty(0, dtype=dtype).set_(storage).view(mem_shape)
+        if pooled:
+            out, lease = shared_memory.shared_empty(mem_shape, dtype)
+        else:
+            storage = torch.UntypedStorage._new_shared(numel * first.element_size())
+            out = torch.empty(0, dtype=dtype).set_(storage).view(mem_shape)
     else:
         out = torch.empty(mem_shape, dtype=dtype, device=first.device)
     for i, v in enumerate(videos):
         out[i].copy_(v.permute(0, 2, 3, 1) if channels_last else v)
-    return out.permute(0, 1, 4, 2, 3) if channels_last else out
+    return (out.permute(0, 1, 4, 2, 3) if channels_last else out), lease
 
 
 def _collate_labels(labels: list[Any]) -> Any:
@@ -300,7 +313,7 @@ def collate_samples(samples: Sequence[Any]) -> Batch:
     if isinstance(first, VideoSample):
         videos = [_plain(s.video) for s in kept]
         views = int(first.meta.get("num_views", 1))
-        video = stack_videos(videos)  # (N, V*T, C, H, W)
+        video, lease = _stack_videos(videos, pooled=True)  # (N, V*T, C, H, W)
         if views > 1:
             n, vt = video.shape[:2]
             video = video.reshape(n, views, vt // views, *video.shape[2:])  # (N, V, T, C, H, W)
@@ -311,7 +324,10 @@ def collate_samples(samples: Sequence[Any]) -> Batch:
                 extra[key] = [_plain(v) for v in values]
         if any(s.meta.get("proposals") is not None for s in kept):
             extra["proposals"] = [_proposals(s, video.shape[-2:]) for s in kept]
-        return VideoBatch(video=video, label=_collate_labels([s.label for s in kept]), **extra, **common)
+        batch = VideoBatch(video=video, label=_collate_labels([s.label for s in kept]), **extra, **common)
+        if lease is not None:
+            batch.__dict__["_shm_lease"] = lease  # taken off again on arrival (VideoBatch.__setstate__)
+        return batch
     if isinstance(first, PoseSample):
         return PoseBatch(
             keypoint=_stack_or_list([s.keypoint for s in kept]),

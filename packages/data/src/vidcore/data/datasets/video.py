@@ -185,13 +185,19 @@ class VideoDataset(_ClipDataset):
         with open_video(path, backend=self.backend, num_threads=self.num_threads) as reader:
             n = reader.num_frames
             meta: dict[str, Any] = {
-                "source": path, "record": r.source, "num_frames": n,
-                "fps": reader.fps, "original_shape": (reader.height, reader.width), "num_views": self.num_views,
+                "source": path, "record": r.source, "num_frames": n, "fps": reader.fps, "num_views": self.num_views,
             }  # fmt: skip
 
             def make(frames: torch.Tensor, inds: np.ndarray) -> VideoSample:
                 label_copy = label.clone() if isinstance(label, torch.Tensor) else label
-                return VideoSample(video=_as_video(frames), label=label_copy, meta={**meta, "frame_inds": inds})
+                # the decoded frames' own size (display orientation): asking the reader for its
+                # height before decoding would make PyAV decode the first frame to find the
+                # display matrix, a second open and decode per clip when the file index is cold
+                shape = (int(frames.shape[1]), int(frames.shape[2]))
+                return VideoSample(
+                    video=_as_video(frames), label=label_copy,
+                    meta={**meta, "original_shape": shape, "frame_inds": inds},
+                )  # fmt: skip
 
             return self._read(n, rng, path, reader.get_frames, make)
 
