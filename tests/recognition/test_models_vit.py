@@ -19,8 +19,14 @@ from torch import nn
 from vidcore.core.layers import MultiheadSelfAttention
 from vidcore.recognition.cli import main
 from vidcore.recognition.export import example_input, export_model
+from vidcore.recognition.models import transformer_common
 from vidcore.recognition.models.heads3d import I3DHead
-from vidcore.recognition.models.timesformer import TimeSformer, convert_mmaction_timesformer
+from vidcore.recognition.models.timesformer import (
+    DividedSpaceTimeBlock,
+    TimeSformer,
+    convert_mmaction_timesformer,
+)
+from vidcore.recognition.models.transformer_common import mlp_residual_inference
 from vidcore.recognition.models.uniformerv2 import UniFormerV2, convert_mmaction_uniformerv2
 from vidcore.recognition.models.videomae import VideoViT, convert_mmaction_videomae, interpolate_pos_embed
 from vidcore.recognition.recognizer import Recognizer
@@ -329,3 +335,53 @@ def test_videomae_infer_cli(tiny_model: Recognizer, tmp_path: Path, capsys: pyte
     scores = [float(line.split()[0]) for line in lines[1:]]
     assert scores == sorted(scores, reverse=True) and all(0 < s <= 1 for s in scores)
     assert lines[1].split()[1] == "7"  # the class with the largest bias, named by its index without a label map
+
+
+# -- inference rewrites ------------------------------------------------------------------------------
+
+
+def _randomize(module: nn.Module, seed: int) -> nn.Module:
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in module.parameters():  # every tensor non-zero (temporal_fc starts at zero)
+            p.copy_(torch.randn(p.shape, generator=gen) * 0.3)
+    return module
+
+
+def test_divided_block_inference_matches_the_module_path() -> None:
+    # inference folds temporal_fc into the temporal attention's output projection and chunks the MLP;
+    # with autograd recording the block runs its submodules one by one: the reference
+    block = _randomize(DividedSpaceTimeBlock(24, 3, 4), 0).eval()
+    x = torch.randn(2, 1 + 5 * 4, 24, generator=torch.Generator().manual_seed(1))
+    with torch.enable_grad():
+        expected = block(x)
+        expected_cls = block(x, True)
+    with torch.inference_mode():
+        got, got_cls = block(x), block(x, True)
+    torch.testing.assert_close(got, expected.detach(), atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(got_cls, expected_cls.detach(), atol=1e-5, rtol=1e-5)
+    # the folded map follows an in-place change of the weights (no stale cache)
+    with torch.no_grad():
+        block.temporal_fc.weight.mul_(-2.0)
+        block.temporal_attn.proj.bias.add_(1.0)
+    with torch.enable_grad():
+        expected2 = block(x).detach()
+    with torch.inference_mode():
+        got2 = block(x)
+    assert not torch.allclose(expected2, expected.detach(), atol=1e-3)
+    torch.testing.assert_close(got2, expected2, atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("chunk_bytes", [1 << 23, 4 * 32 * 3])  # one chunk; chunks of 3 rows
+def test_mlp_residual_inference_matches_plain_expression(monkeypatch: pytest.MonkeyPatch, chunk_bytes: int) -> None:
+    from vidcore.core.layers import Mlp
+
+    monkeypatch.setattr(transformer_common, "MLP_CHUNK_BYTES", chunk_bytes)
+    norm, mlp = _randomize(nn.LayerNorm(8), 2), _randomize(Mlp(8, 32), 3)
+    x = torch.randn(2, 7, 8, generator=torch.Generator().manual_seed(4))
+    h = torch.nn.functional.layer_norm(x, (8,), norm.weight, norm.bias, 1e-5) @ mlp.fc1.weight.t() + mlp.fc1.bias
+    h = 0.5 * h * (1 + torch.erf(h / 2**0.5))  # exact GELU
+    expected = x + (h @ mlp.fc2.weight.t() + mlp.fc2.bias)
+    with torch.inference_mode():
+        got = mlp_residual_inference(x, norm, mlp)
+    torch.testing.assert_close(got, expected, atol=1e-5, rtol=1e-5)

@@ -40,7 +40,7 @@ from ..meta import K400_3D
 from ..recognizer import Recognizer
 from ..registry import register_preset
 from .resnet3d import convert_mmaction_recognizer
-from .transformer_common import maybe_checkpoint
+from .transformer_common import inference_fast_path, maybe_checkpoint, mlp_residual_inference
 
 __all__ = [
     "MVIT_ARCHS",
@@ -126,12 +126,13 @@ def rel_pos_attention(
 ) -> Tensor:
     """``SDPA(q, k, v, attn_mask=decomposed_rel_pos(q, ...), scale=scale)`` ``(B, heads, 1 + Lq, d)``.
 
-    With autograd recording (or during ONNX export) that is what runs. Otherwise (inference) the
+    With autograd recording (or while exporting, tracing or compiling: see
+    :func:`~.transformer_common.inference_fast_path`) that is what runs. Otherwise (inference) the
     queries go through SDPA in chunks of rows whose mask fits ``_MASK_CHUNK_BYTES``, the mask of a
     chunk written in one pass into one reused buffer: the same logits, without writing and reading
     back a full ``(B, heads, 1 + Lq, 1 + Lk)`` mask (hundreds of MB per MViTv2-S clip).
     """
-    if torch.is_grad_enabled() or torch.onnx.is_in_onnx_export():
+    if not inference_fast_path():
         mask = decomposed_rel_pos(q, q_shape, k_shape, rel_t, rel_h, rel_w)
         return F.scaled_dot_product_attention(q, k, v, attn_mask=mask, scale=scale)
     b, heads, lq, c = q.shape
@@ -295,10 +296,10 @@ class MultiScaleAttention(nn.Module):
         out = out.transpose(1, 2)  # (B, heads, L, d) -> (B, L, heads, d)
         if self.residual_pooling:  # the class token gets no residual
             q = q.transpose(1, 2)
-            if torch.is_grad_enabled() or torch.onnx.is_in_onnx_export():
-                out = torch.cat((out[:, :1], out[:, 1:] + q[:, 1:]), dim=1)
-            else:  # inference: add into the attention output
+            if inference_fast_path():  # add into the attention output
                 out[:, 1:] += q[:, 1:]
+            else:
+                out = torch.cat((out[:, :1], out[:, 1:] + q[:, 1:]), dim=1)
         return self.proj(out.reshape(b, -1, c)), q_size
 
 
@@ -357,6 +358,8 @@ class MultiScaleBlock(nn.Module):
         if self.pool_skip is not None:
             skip = _pool_tokens(skip.unsqueeze(1), self.pool_skip, size)[0].squeeze(1)
         x = skip + self.drop_path(x_attn)
+        if (self.dim_mul_in_attention or self.proj is None) and inference_fast_path(self):
+            return mlp_residual_inference(x, self.norm2, self.mlp), out_size
         x_norm = self.norm2(x)
         skip = self.proj(x_norm) if not self.dim_mul_in_attention and self.proj is not None else x
         return skip + self.drop_path(self.mlp(x_norm)), out_size

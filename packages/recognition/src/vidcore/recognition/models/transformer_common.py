@@ -8,6 +8,8 @@
   rows of ``attn(tokens)`` at the query positions when the queries are some of the tokens. The
   backbones whose output is the class token use it in their last block (only the class token's
   row is needed there), and UniFormerV2's query decoder for its cross-attention.
+- :func:`inference_fast_path` / :func:`mlp_residual_inference`: ``x + mlp(norm(x))`` at inference
+  in chunks of rows, the hidden activations of a chunk staying in cache (GELU applied in place).
 """
 
 from __future__ import annotations
@@ -17,12 +19,15 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor
+from torch import Tensor, nn
 from torch.utils.checkpoint import checkpoint
 
-from vidcore.core.layers import MultiheadSelfAttention
+from vidcore.core.layers import Mlp, MultiheadSelfAttention
 
-__all__ = ["attend", "maybe_checkpoint"]
+__all__ = ["attend", "inference_fast_path", "maybe_checkpoint", "mlp_residual_inference"]
+
+#: Hidden-activation bytes per row chunk of :func:`mlp_residual_inference`.
+MLP_CHUNK_BYTES = 1 << 23
 
 
 def maybe_checkpoint(fn: Callable[..., Any], *args: Any, enabled: bool) -> Any:
@@ -59,3 +64,37 @@ def attend(attn: MultiheadSelfAttention, queries: Tensor, tokens: Tensor) -> Ten
     )
     out = out.transpose(1, 2).reshape(n, lq, c)  # (N, heads, Lq, d) -> (N, Lq, C)
     return attn.proj_drop(attn.proj(out))
+
+
+def inference_fast_path(*modules: nn.Module) -> bool:
+    """Whether the inference-only rewrites may run: autograd not recording, every module in eval
+    mode, and eager execution (not under ONNX export, TorchScript tracing or ``torch.compile`` /
+    ``torch.export``, which get the plain module path)."""
+    if torch.is_grad_enabled() or any(m.training for m in modules):
+        return False
+    return not (torch.onnx.is_in_onnx_export() or torch.jit.is_tracing() or torch.compiler.is_compiling())
+
+
+def mlp_residual_inference(x: Tensor, norm: nn.Module, mlp: nn.Module) -> Tensor:
+    """``x + mlp(norm(x))`` for ``x`` ``(..., C)`` at inference (see :func:`inference_fast_path`).
+
+    For an :class:`~vidcore.core.layers.Mlp` with a GELU the rows go through in chunks of
+    :data:`MLP_CHUNK_BYTES` of hidden activations: ``fc1`` (bias added by ``addmm``), GELU in place,
+    ``fc2`` accumulated into ``x + fc2.bias`` by ``addmm_``. The same sums as the plain expression
+    in another order (float rounding only), without writing two full-size hidden tensors to memory
+    and reading them back. Other MLPs run the plain expression.
+    """
+    if not (isinstance(mlp, Mlp) and isinstance(mlp.act, nn.GELU) and mlp.fc1.bias is not None
+            and mlp.fc2.bias is not None):
+        return x + mlp(norm(x))
+    c = x.shape[-1]
+    flat = x.reshape(-1, c)
+    out = flat + mlp.fc2.bias
+    hidden = mlp.fc1.out_features
+    rows = max(1, MLP_CHUNK_BYTES // (hidden * x.element_size()))
+    w1, b1, w2 = mlp.fc1.weight.t(), mlp.fc1.bias, mlp.fc2.weight.t()
+    for start in range(0, flat.shape[0], rows):
+        h = torch.addmm(b1, norm(flat[start : start + rows]), w1)
+        torch._C._nn.gelu_(h, approximate=mlp.act.approximate)
+        out[start : start + rows].addmm_(h, w2)
+    return out.reshape(*x.shape[:-1], mlp.fc2.out_features)
