@@ -348,9 +348,15 @@ def _randomize(module: nn.Module, seed: int) -> nn.Module:
     return module
 
 
-def test_divided_block_inference_matches_the_module_path() -> None:
-    # inference folds temporal_fc into the temporal attention's output projection and chunks the MLP;
-    # with autograd recording the block runs its submodules one by one: the reference
+@pytest.mark.parametrize("chunk_bytes", [1 << 23, 4 * 3 * 24 * 4 * 3])  # one chunk; 3 positions, 1 frame
+def test_divided_block_inference_matches_the_module_path(monkeypatch: pytest.MonkeyPatch, chunk_bytes: int) -> None:
+    # inference folds temporal_fc into the temporal attention's output projection and runs positions,
+    # frames and MLP rows in chunks; with autograd recording the block runs its submodules one by
+    # one: the reference
+    from vidcore.recognition.models import timesformer
+
+    monkeypatch.setattr(timesformer, "CHUNK_BYTES", chunk_bytes)
+    monkeypatch.setattr(transformer_common, "CHUNK_BYTES", chunk_bytes)
     block = _randomize(DividedSpaceTimeBlock(24, 3, 4), 0).eval()
     x = torch.randn(2, 1 + 5 * 4, 24, generator=torch.Generator().manual_seed(1))
     with torch.enable_grad():
@@ -376,7 +382,7 @@ def test_divided_block_inference_matches_the_module_path() -> None:
 def test_mlp_residual_inference_matches_plain_expression(monkeypatch: pytest.MonkeyPatch, chunk_bytes: int) -> None:
     from vidcore.core.layers import Mlp
 
-    monkeypatch.setattr(transformer_common, "MLP_CHUNK_BYTES", chunk_bytes)
+    monkeypatch.setattr(transformer_common, "CHUNK_BYTES", chunk_bytes)
     norm, mlp = _randomize(nn.LayerNorm(8), 2), _randomize(Mlp(8, 32), 3)
     x = torch.randn(2, 7, 8, generator=torch.Generator().manual_seed(4))
     h = torch.nn.functional.layer_norm(x, (8,), norm.weight, norm.bias, 1e-5) @ mlp.fc1.weight.t() + mlp.fc1.bias

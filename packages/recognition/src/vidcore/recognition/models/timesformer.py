@@ -48,7 +48,13 @@ from ..recognizer import Recognizer
 from ..registry import register_preset
 from .heads3d import I3DHead
 from .resnet3d import convert_mmaction_recognizer
-from .transformer_common import attend, inference_fast_path, maybe_checkpoint, mlp_residual_inference
+from .transformer_common import (
+    CHUNK_BYTES,
+    attend,
+    inference_fast_path,
+    maybe_checkpoint,
+    mlp_residual_inference,
+)
 
 __all__ = ["DividedSpaceTimeBlock", "TimeSformer", "class_token_block", "convert_mmaction_timesformer",
            "timesformer_backbone", "timesformer_recognizer"]
@@ -110,17 +116,24 @@ class DividedSpaceTimeBlock(nn.Module):
 
     def _temporal_inference(self, patches: Tensor) -> Tensor:
         """``patches + temporal_fc(temporal_attn(temporal_norm(.)))`` on ``(N, P*T, C)`` patches at
-        inference, through :meth:`_temporal_out_linear` (the residual and bias added by ``addmm_``)."""
+        inference, through :meth:`_temporal_out_linear` (the residual and bias added by ``addmm_``),
+        in groups of positions whose ``qkv`` output fits ``CHUNK_BYTES`` (the attention of one
+        position reads only its own ``T`` tokens)."""
         n, length, c = patches.shape
         t = self.num_frames
         attn = self.temporal_attn
         heads = attn.num_heads
-        xt = self.temporal_norm(patches.reshape(-1, t, c))  # (N*P, T, C)
-        q, k, v = attn.qkv(xt).reshape(-1, t, 3, heads, c // heads).permute(2, 0, 3, 1, 4).unbind(0)
-        out = F.scaled_dot_product_attention(q, k, v, scale=attn.scale)  # (N*P, heads, T, d)
-        out = out.transpose(1, 2).reshape(-1, c)  # (N*P*T, C)
         weight, bias = self._temporal_out_linear()
-        return (patches + bias).reshape(-1, c).addmm_(out, weight.t()).reshape(n, length, c)
+        out = (patches + bias).reshape(-1, c)  # (N*P*T, C)
+        xt = patches.reshape(-1, t, c)  # (N*P, T, C)
+        # positions in groups whose qkv output fits CHUNK_BYTES (in cache)
+        per = max(1, CHUNK_BYTES // (t * 3 * c * patches.element_size()))
+        for start in range(0, xt.shape[0], per):
+            h = self.temporal_norm(xt[start : start + per])
+            q, k, v = attn.qkv(h).reshape(-1, t, 3, heads, c // heads).permute(2, 0, 3, 1, 4).unbind(0)
+            y = F.scaled_dot_product_attention(q, k, v, scale=attn.scale)  # (positions, heads, T, d)
+            out[start * t : (start + per) * t].addmm_(y.transpose(1, 2).reshape(-1, c), weight.t())
+        return out.reshape(n, length, c)
 
     def forward(self, x: Tensor, cls_only: bool = False) -> Tensor:
         """``(N, 1 + P*T, C)`` -> same; with ``cls_only`` only the class token ``(N, 1, C)``
@@ -145,7 +158,11 @@ class DividedSpaceTimeBlock(nn.Module):
             res_cls = self.drop_path(attend(self.attn, xs[:, :1], xs))  # (N*T, 1, C)
             cls = cls + res_cls.reshape(n, t, c).mean(dim=1, keepdim=True)  # mean over frames
             return cls + self.drop_path(self.mlp(self.norm2(cls)))
-        res = self.drop_path(self.attn(xs))
+        if inference_fast_path(self):  # frames in groups whose qkv output fits CHUNK_BYTES (in cache)
+            per = max(1, CHUNK_BYTES // (xs.shape[1] * 3 * c * xs.element_size()))
+            res = torch.cat([self.attn(xs[i : i + per]) for i in range(0, n * t, per)]) if per < n * t else self.attn(xs)
+        else:
+            res = self.drop_path(self.attn(xs))
         res_cls = res[:, 0].reshape(n, t, c).mean(dim=1, keepdim=True)  # (N, 1, C): mean over frames
         res_patches = res[:, 1:].reshape(n, t, p, c).transpose(1, 2).reshape(n, p * t, c)
         x = torch.cat((cls, patches), dim=1) + torch.cat((res_cls, res_patches), dim=1)

@@ -24,10 +24,12 @@ from torch.utils.checkpoint import checkpoint
 
 from vidcore.core.layers import Mlp, MultiheadSelfAttention
 
-__all__ = ["attend", "inference_fast_path", "maybe_checkpoint", "mlp_residual_inference"]
+__all__ = ["CHUNK_BYTES", "attend", "inference_fast_path", "maybe_checkpoint", "mlp_residual_inference"]
 
-#: Hidden-activation bytes per row chunk of :func:`mlp_residual_inference`.
-MLP_CHUNK_BYTES = 1 << 23
+#: Working-set bytes per chunk of the inference rewrites (the hidden activations of a row chunk
+#: of :func:`mlp_residual_inference`, TimeSformer's spatial ``qkv`` output of a group of frames):
+#: small enough to stay in a 32 MiB L3 between being written and read.
+CHUNK_BYTES = 1 << 23
 
 
 def maybe_checkpoint(fn: Callable[..., Any], *args: Any, enabled: bool) -> Any:
@@ -79,7 +81,7 @@ def mlp_residual_inference(x: Tensor, norm: nn.Module, mlp: nn.Module) -> Tensor
     """``x + mlp(norm(x))`` for ``x`` ``(..., C)`` at inference (see :func:`inference_fast_path`).
 
     For an :class:`~vidcore.core.layers.Mlp` with a GELU the rows go through in chunks of
-    :data:`MLP_CHUNK_BYTES` of hidden activations: ``fc1`` (bias added by ``addmm``), GELU in place,
+    :data:`CHUNK_BYTES` of hidden activations: ``fc1`` (bias added by ``addmm``), GELU in place,
     ``fc2`` accumulated into ``x + fc2.bias`` by ``addmm_``. The same sums as the plain expression
     in another order (float rounding only), without writing two full-size hidden tensors to memory
     and reading them back. Other MLPs run the plain expression.
@@ -91,7 +93,7 @@ def mlp_residual_inference(x: Tensor, norm: nn.Module, mlp: nn.Module) -> Tensor
     flat = x.reshape(-1, c)
     out = flat + mlp.fc2.bias
     hidden = mlp.fc1.out_features
-    rows = max(1, MLP_CHUNK_BYTES // (hidden * x.element_size()))
+    rows = max(1, CHUNK_BYTES // (hidden * x.element_size()))
     w1, b1, w2 = mlp.fc1.weight.t(), mlp.fc1.bias, mlp.fc2.weight.t()
     for start in range(0, flat.shape[0], rows):
         h = torch.addmm(b1, norm(flat[start : start + rows]), w1)
