@@ -542,6 +542,14 @@ def test_uint8_hflip_equals_torch_flip_and_leaves_input(layout):
     assert torch.equal(flipped[:, 0], 255 - flow[:, 0].flip(-1))
 
 
+def test_expanded_rows_take_the_torchvision_path():
+    row = torch.randint(0, 256, (2, 3, 1, 10), dtype=torch.uint8, generator=torch.Generator().manual_seed(5))
+    video = row.expand(2, 3, 6, 10)  # every row the same memory (stride 0): not an OpenCV image
+    out = F.resize_video(video, (3, 5)).int()
+    assert (out - F.resize_video(video.contiguous(), (3, 5)).int()).abs().max() <= 1  # torch vs OpenCV
+    assert torch.equal(F.hflip_video(video), video.flip(-1))
+
+
 def test_other_dtypes_take_the_torchvision_path():
     video = torch.rand(2, 3, 12, 16)
     out = F.resize_video(video, (6, 8))

@@ -188,9 +188,9 @@ def _opencv_layout(video: torch.Tensor) -> str | None:
     t, c, h, w = video.shape
     if min(t, c, h, w) == 0 or c > 4:
         return None
-    if c > 1 and video.stride(1) == 1 and (w == 1 or video.stride(3) == c):
+    if c > 1 and video.stride(1) == 1 and (w == 1 or video.stride(3) == c) and video.stride(2) >= w * c:
         return "hwc"
-    if w == 1 or video.stride(3) == 1:
+    if (w == 1 or video.stride(3) == 1) and video.stride(2) >= w:  # rows OpenCV can step through
         return "chw"
     return None
 
