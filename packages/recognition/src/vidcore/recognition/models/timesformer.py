@@ -98,21 +98,26 @@ class DividedSpaceTimeBlock(nn.Module):
         self.norm2 = nn.LayerNorm(dim, eps=norm_eps)
         self.mlp = Mlp(dim, int(dim * mlp_ratio))
         self.drop_path = DropPath(drop_path) if drop_path > 0 else nn.Identity()
-        self._temporal_out: tuple[tuple[tuple[int, int], ...], Tensor, Tensor] | None = None
+        self._temporal_out: tuple[tuple[tuple[int, int, int], ...], Tensor, Tensor] | None = None
 
     def _temporal_out_linear(self) -> tuple[Tensor, Tensor]:
         """``temporal_fc(temporal_attn.proj(.))`` as one linear map ``(W_fc W_proj, W_fc b_proj +
         b_fc)`` (the same affine map; an inference rewrite: one 768x768 GEMM per block less). Kept
-        until one of the four tensors is replaced or changed in place (its version counter)."""
+        until one of the four tensors is replaced, moved or changed in place (its version counter),
+        or :meth:`train` / ``eval()`` is called (which also covers writes through ``.data``)."""
         fc, proj = self.temporal_fc, self.temporal_attn.proj
         params = (fc.weight, fc.bias, proj.weight, proj.bias)
-        key = tuple((t.data_ptr(), t._version) for t in params)
+        key = tuple((id(t), t.data_ptr(), t._version) for t in params)
         if self._temporal_out is None or self._temporal_out[0] != key:
             with torch.inference_mode(False), torch.no_grad():  # plain tensors, usable in any mode
                 weight = fc.weight @ proj.weight
                 bias = torch.addmv(fc.bias, fc.weight, proj.bias)
             self._temporal_out = (key, weight, bias)
         return self._temporal_out[1], self._temporal_out[2]
+
+    def train(self, mode: bool = True) -> DividedSpaceTimeBlock:
+        self._temporal_out = None  # recomputed at the next inference call
+        return super().train(mode)
 
     def _temporal_inference(self, patches: Tensor) -> Tensor:
         """``patches + temporal_fc(temporal_attn(temporal_norm(.)))`` on ``(N, P*T, C)`` patches at
