@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import os
 import weakref
-from typing import Any
 
 import torch
 from torch.utils.data import get_worker_info
@@ -108,9 +107,5 @@ def register(tensor: torch.Tensor, lease: tuple[torch.Tensor, int]) -> None:
     weakref.finalize(tensor.untyped_storage(), _release, table, int(slot))
 
 
-def lease_of(batch: Any) -> tuple[torch.Tensor, int] | None:
-    """The lease a worker attached to ``batch`` (``None`` if none)."""
-    return batch.__dict__.get("_shm_lease")
 
-
-__all__ = ["MAX_SLOTS", "enabled", "lease_of", "register", "shared_empty"]
+__all__ = ["MAX_SLOTS", "enabled", "register", "shared_empty"]
