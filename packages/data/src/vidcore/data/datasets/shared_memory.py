@@ -107,5 +107,4 @@ def register(tensor: torch.Tensor, lease: tuple[torch.Tensor, int]) -> None:
     weakref.finalize(tensor.untyped_storage(), _release, table, int(slot))
 
 
-
 __all__ = ["MAX_SLOTS", "enabled", "register", "shared_empty"]
