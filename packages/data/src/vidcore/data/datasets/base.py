@@ -10,7 +10,6 @@ its skips (``num_skipped``), across DataLoader worker processes, for use without
 
 from __future__ import annotations
 
-import math
 import multiprocessing
 import multiprocessing.context
 from collections import Counter
@@ -257,14 +256,9 @@ def _stack_videos(
     )
     # memory order: (N, T, H, W, C) for channels-last clips, else (N, T, C, H, W)
     mem_shape = (len(videos), shape[0], shape[2], shape[3], shape[1]) if channels_last else (len(videos), *shape)
-    numel = math.prod(mem_shape)
     lease = None
     if get_worker_info() is not None and first.device.type == "cpu":
-        if pooled:
-            out, lease = shared_memory.shared_empty(mem_shape, dtype)
-        else:
-            storage = torch.UntypedStorage._new_shared(numel * first.element_size())
-            out = torch.empty(0, dtype=dtype).set_(storage).view(mem_shape)
+        out, lease = shared_memory.shared_empty(mem_shape, dtype, pooled=pooled)
     else:
         out = torch.empty(mem_shape, dtype=dtype, device=first.device)
     for i, v in enumerate(videos):

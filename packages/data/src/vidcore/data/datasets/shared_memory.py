@@ -76,23 +76,25 @@ def enabled() -> bool:
     return get_worker_info() is not None and os.environ.get("VIDCORE_REUSE_SHM", "1") != "0"
 
 
-def shared_empty(shape: tuple[int, ...], dtype: torch.dtype) -> tuple[torch.Tensor, tuple[torch.Tensor, int] | None]:
+def shared_empty(
+    shape: tuple[int, ...], dtype: torch.dtype, *, pooled: bool = True
+) -> tuple[torch.Tensor, tuple[torch.Tensor, int] | None]:
     """A contiguous CPU tensor of ``shape`` in shared memory, for a batch leaving a worker, and its
-    lease ``(table, slot)`` (``None`` when it is a fresh allocation: reuse off, or every buffer
-    held). Pass the lease on with the batch (``VideoBatch`` does)."""
+    lease ``(table, slot)`` (``None`` when it is a fresh allocation: ``pooled=False``, reuse off,
+    or every buffer held). Pass the lease on with the batch (``VideoBatch`` does)."""
     global _POOL
-    nbytes = max(1, int(torch.Size(shape).numel()) * torch.empty(0, dtype=dtype).element_size())
+    numel = int(torch.Size(shape).numel())
+    nbytes = max(1, numel * torch.empty(0, dtype=dtype).element_size())
     got = None
-    if enabled():
+    if pooled and enabled():
         if _POOL is None or _POOL.pid != os.getpid():  # first batch of this worker (or a fork of it)
             _POOL = _Pool()
         got = _POOL.acquire(nbytes)
     if got is None:
         storage = torch.UntypedStorage._new_shared(nbytes)
         return torch.empty(0, dtype=dtype).set_(storage).view(shape), None
-    slot, storage = got
-    numel = nbytes // torch.empty(0, dtype=dtype).element_size()
-    out = torch.empty(0, dtype=dtype).set_(storage, 0, (numel,), (1,))[: torch.Size(shape).numel()].view(shape)
+    slot, storage = got  # a buffer may be larger than this batch: its first ``numel`` elements
+    out = torch.empty(0, dtype=dtype).set_(storage, 0, (numel,), (1,)).view(shape)
     return out, (_POOL.table, slot)  # type: ignore[union-attr]
 
 

@@ -141,8 +141,9 @@ def resize_video(
     """
     if tuple(video.shape[-2:]) == tuple(size):
         return video
-    if interpolation == "bilinear" and not antialias and _opencv_layout(video) is not None:
-        return _opencv_frames(video, "resize", (int(size[0]), int(size[1])))
+    layout = _opencv_layout(video) if interpolation == "bilinear" and not antialias else None
+    if layout is not None:
+        return _opencv_frames(video, layout, "resize", (int(size[0]), int(size[1])))
     return TF.resize(
         video.as_subclass(torch.Tensor),
         list(size),
@@ -195,12 +196,12 @@ def _opencv_layout(video: torch.Tensor) -> str | None:
     return None
 
 
-def _opencv_frames(video: torch.Tensor, op: str, size: tuple[int, int]) -> torch.Tensor:
+def _opencv_frames(video: torch.Tensor, layout: str, op: str, size: tuple[int, int]) -> torch.Tensor:
     """``op`` ("resize" to ``size = (height, width)`` with ``INTER_LINEAR``, or "hflip") on every
-    frame, into one new tensor of the input's memory layout. OpenCV reads the input in place (any
-    row step: crops are views) and writes straight into the output."""
+    frame of a video whose ``_opencv_layout`` is ``layout``, into one new tensor of that memory
+    layout. OpenCV reads the input in place (any row step: crops are views) and writes straight
+    into the output."""
     cv2 = _cv2()
-    layout = _opencv_layout(video)
     plain = video.as_subclass(torch.Tensor).detach()
     t, c = plain.shape[:2]
     height, width = size
@@ -223,8 +224,9 @@ def _opencv_frames(video: torch.Tensor, op: str, size: tuple[int, int]) -> torch
 def hflip_video(video: torch.Tensor, *, flow: bool = False) -> torch.Tensor:
     """Mirror left-right. ``flow``: ``C == 2`` x/y flow, whose x channel is also negated
     (``255 - x`` for uint8, ``-x`` for float), as MMAction2 inverts flow-x images."""
-    if _opencv_layout(video) is not None:
-        out = _opencv_frames(video, "hflip", tuple(video.shape[-2:]))
+    layout = _opencv_layout(video)
+    if layout is not None:
+        out = _opencv_frames(video, layout, "hflip", tuple(video.shape[-2:]))
     elif video.ndim == 4 and video.is_contiguous(memory_format=torch.channels_last):
         out = (
             video.permute(0, 2, 3, 1).flip(2).permute(0, 3, 1, 2)

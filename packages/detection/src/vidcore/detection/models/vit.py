@@ -48,7 +48,6 @@ class VideoViTFeatureMap(VideoViT):
         return tokens.reshape(n, *grid, -1).permute(0, 4, 1, 2, 3)  # (N, t', h', w', C) -> (N, C, t', h', w')
 
 
-#: ViT sizes: (width, depth, heads).
 def videomae_detector(
     size: str = "base",
     num_classes: int = 81,

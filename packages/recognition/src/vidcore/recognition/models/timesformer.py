@@ -148,8 +148,9 @@ class DividedSpaceTimeBlock(nn.Module):
         t = self.num_frames
         p = (length - 1) // t
         cls, patches = x[:, :1], x[:, 1:]
+        fast = inference_fast_path(self)
         # temporal: (N, P*T, C) -> (N*P, T, C), the T tokens of one position attend to each other
-        if inference_fast_path(self) and self.temporal_attn.q_bias is None and self.temporal_attn.qkv.bias is not None:
+        if fast and self.temporal_attn.q_bias is None and self.temporal_attn.qkv.bias is not None:
             patches = self._temporal_inference(patches)
         else:
             xt = patches.reshape(n * p, t, c)
@@ -163,7 +164,7 @@ class DividedSpaceTimeBlock(nn.Module):
             res_cls = self.drop_path(attend(self.attn, xs[:, :1], xs))  # (N*T, 1, C)
             cls = cls + res_cls.reshape(n, t, c).mean(dim=1, keepdim=True)  # mean over frames
             return cls + self.drop_path(self.mlp(self.norm2(cls)))
-        if inference_fast_path(self):  # frames in groups whose qkv output fits CHUNK_BYTES (in cache)
+        if fast:  # frames in groups whose qkv output fits CHUNK_BYTES (in cache)
             per = max(1, CHUNK_BYTES // (xs.shape[1] * 3 * c * xs.element_size()))
             res = torch.cat([self.attn(xs[i : i + per]) for i in range(0, n * t, per)]) if per < n * t else self.attn(xs)
         else:
@@ -171,7 +172,7 @@ class DividedSpaceTimeBlock(nn.Module):
         res_cls = res[:, 0].reshape(n, t, c).mean(dim=1, keepdim=True)  # (N, 1, C): mean over frames
         res_patches = res[:, 1:].reshape(n, t, p, c).transpose(1, 2).reshape(n, p * t, c)
         x = torch.cat((cls, patches), dim=1) + torch.cat((res_cls, res_patches), dim=1)
-        if inference_fast_path(self):
+        if fast:
             return mlp_residual_inference(x, self.norm2, self.mlp)
         return x + self.drop_path(self.mlp(self.norm2(x)))
 
